@@ -1,0 +1,96 @@
+# synsim build.  `make test` and `make demo` set up everything they need.
+CC ?= gcc
+CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Icore/include -Icore/src
+CFLAGS ?= -O2 -g
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+
+SRCS := $(wildcard core/src/*.c)
+OBJS := $(patsubst core/src/%.c,build/obj/%.o,$(SRCS))
+PIC_OBJS := $(patsubst core/src/%.c,build/pic/%.o,$(SRCS))
+ASAN_OBJS := $(patsubst core/src/%.c,build/asan/%.o,$(SRCS))
+HDRS := $(wildcard core/include/synsim/*.h core/src/*.h)
+TEST_SRCS := $(wildcard tests/c/test_*.c)
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all lib test test-c test-c-asan test-python valgrind bench demo deps venv clean
+
+all: lib
+lib: build/libsynsim.a build/libsynsim.so
+
+build/obj/%.o: core/src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+build/pic/%.o: core/src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -c $< -o $@
+build/asan/%.o: core/src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SANITIZE) -c $< -o $@
+
+build/libsynsim.a: $(OBJS)
+	ar rcs $@ $^
+build/libsynsim.so: $(PIC_OBJS)
+	$(CC) -shared -o $@ $^ -lm
+build/libsynsim-asan.a: $(ASAN_OBJS)
+	ar rcs $@ $^
+
+# ---- set-up: Debian packages and the virtual environment -------------
+deps: build/.deps
+build/.deps:
+	@mkdir -p build
+	@if [ ! -f /usr/include/CUnit/Basic.h ]; then \
+	  echo "installing libcunit1-dev"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libcunit1-dev; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: setup.py pyproject.toml bindings/synsim.i $(SRCS) $(HDRS) $(wildcard bindings/python/synsim/*.py)
+	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q ".[test]"
+	@touch $@
+
+# ---- tests ------------------------------------------------------------
+build/tests/%: tests/c/%.c tests/c/testing.c tests/c/testing.h build/libsynsim.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/c $< tests/c/testing.c build/libsynsim.a -lcunit -lm -o $@
+build/tests-asan/%: tests/c/%.c tests/c/testing.c tests/c/testing.h build/libsynsim-asan.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SANITIZE) -Itests/c $< tests/c/testing.c build/libsynsim-asan.a -lcunit -lm -o $@
+
+TESTS := $(patsubst tests/c/%.c,build/tests/%,$(TEST_SRCS))
+TESTS_ASAN := $(patsubst tests/c/%.c,build/tests-asan/%,$(TEST_SRCS))
+
+test-c: $(TESTS)
+	@tests/c/run_suites.sh $(TESTS)
+test-c-asan: $(TESTS_ASAN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  tests/c/run_suites.sh $(TESTS_ASAN)
+test-python: venv
+	$(VPY) -m pytest -q tests/python
+valgrind: $(TESTS)
+	@for t in $(TESTS); do \
+	  SYNSIM_QUICK=1 valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1 $$t >/dev/null || exit 1; \
+	done; echo "valgrind: no errors, no leaks"
+
+test: deps
+	$(MAKE) test-c
+	$(MAKE) test-c-asan
+	$(MAKE) test-python
+
+# ---- benchmarks and demo ----------------------------------------------
+build/bench/%: bench/%.c build/libsynsim.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 -g $< build/libsynsim.a -lm -o $@
+bench: build/bench/bench_events
+	build/bench/bench_events
+
+demo: venv
+	$(VPY) experiments/demo_handshake.py
+
+clean:
+	rm -rf build *.egg-info bindings/python/synsim/_core*.so bindings/python/synsim/core.py bindings/synsim_wrap.c

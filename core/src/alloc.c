@@ -1,0 +1,70 @@
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Process-wide, as malloc is; the tests run single-threaded. */
+static long outstanding;
+static long allocations;
+static long fail_countdown = -1;
+
+static int should_fail(void)
+{
+    allocations++;
+    if (fail_countdown < 0)
+        return 0;
+    if (fail_countdown == 0)
+        return 1;
+    fail_countdown--;
+    return 0;
+}
+
+void *ss_malloc(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    if (p)
+        outstanding++;
+    return p;
+}
+
+void *ss_calloc(size_t count, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p)
+        outstanding++;
+    return p;
+}
+
+void *ss_realloc(void *p, size_t size)
+{
+    if (!p)
+        return ss_malloc(size);
+    if (should_fail())
+        return NULL;
+    return realloc(p, size ? size : 1);
+}
+
+void ss_free(void *p)
+{
+    if (!p)
+        return;
+    outstanding--;
+    free(p);
+}
+
+char *ss_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = ss_malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+long ss_alloc_outstanding(void) { return outstanding; }
+long ss_alloc_count(void) { return allocations; }
+void ss_alloc_fail_after(long n) { fail_countdown = n; }
