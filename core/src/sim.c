@@ -39,6 +39,13 @@ void ss_sim_attach(ss_sim *sim, enum ss_part which, void *part, ss_part_free_fn 
 }
 
 ss_time ss_sim_now(const ss_sim *sim) { return sim->now; }
+int ss_sim_error(const ss_sim *sim) { return sim->error; }
+
+void ss_sim_fail(ss_sim *sim, int code)
+{
+    if (!sim->error)
+        sim->error = code;
+}
 uint64_t ss_sim_seed(const ss_sim *sim) { return sim->seed; }
 size_t ss_sim_pending(const ss_sim *sim) { return evq_len(&sim->queue); }
 uint64_t ss_sim_events_run(const ss_sim *sim) { return sim->events_run; }
@@ -65,7 +72,7 @@ int ss_sim_run(ss_sim *sim, ss_time until)
     if (!sim->stop_requested && until != SS_TIME_MAX)
         sim->now = until;
     sim->running = false;
-    return 0;
+    return sim->error;
 }
 
 void ss_sim_stop(ss_sim *sim)

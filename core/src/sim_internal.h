@@ -26,12 +26,15 @@ struct ss_sim {
     uint64_t events_run;
     bool running;
     bool stop_requested;
+    int error; /* sticky: see ss_sim_error() */
     void *part[SS_PART_COUNT];
     ss_part_free_fn part_free[SS_PART_COUNT];
 };
 
 /* Attach `part` under `which`; ss_sim_free() calls free_fn on it, highest
  * part first, so that apps go before tcp, tcp before net. */
+/* Record a failure that no caller can be told of at the time. */
+void ss_sim_fail(ss_sim *sim, int code);
 void ss_sim_attach(ss_sim *sim, enum ss_part which, void *part, ss_part_free_fn free_fn);
 
 #endif

@@ -64,6 +64,10 @@ size_t ss_sim_pending(const ss_sim *sim);
 /* Events (timer firings) run since the simulator was created. */
 uint64_t ss_sim_events_run(const ss_sim *sim);
 
+/* The first failure met inside a run that could not be returned to a
+ * caller (SS_ENOMEM when the event queue could not grow); 0 if none.  Once
+ * set, ss_sim_run() returns it: results after it are not to be trusted. */
+int ss_sim_error(const ss_sim *sim);
 /* Run every event due at or before `until`, inclusive: an event at exactly
  * `until` runs, as do events it schedules for `until`.  Afterwards the clock
  * reads `until`, so a later run continues from there.  With
