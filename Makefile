@@ -37,13 +37,17 @@ build/libsynsim-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 # ---- set-up: Debian packages and the virtual environment -------------
+# Debian packages the C suites need: CUnit, and valgrind for the leak run.
 deps: build/.deps
 build/.deps:
 	@mkdir -p build
-	@if [ ! -f /usr/include/CUnit/Basic.h ]; then \
-	  echo "installing libcunit1-dev"; \
+	@missing=""; \
+	[ -f /usr/include/CUnit/Basic.h ] || missing="$$missing libcunit1-dev"; \
+	command -v valgrind >/dev/null 2>&1 || missing="$$missing valgrind"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libcunit1-dev; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	fi
 	@touch $@
 
@@ -72,15 +76,20 @@ test-c-asan: $(TESTS_ASAN)
 	  tests/c/run_suites.sh $(TESTS_ASAN)
 test-python: venv
 	$(VPY) -m pytest -q tests/python
+# Every C suite under valgrind (the large randomized tests shortened).
 valgrind: $(TESTS)
 	@for t in $(TESTS); do \
-	  SYNSIM_QUICK=1 valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1 $$t >/dev/null || exit 1; \
-	done; echo "valgrind: no errors, no leaks"
+	  SYNSIM_QUICK=1 valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+	    --error-exitcode=1 $$t >/dev/null 2>build/valgrind.log || { cat build/valgrind.log; echo "valgrind: $$t failed"; exit 1; }; \
+	done; echo "valgrind: $(words $(TESTS)) suites, no errors, no leaks"
 
+# Builds everything it needs, runs the C suites plain, under ASan+UBSan and
+# under valgrind, then pytest; fails if anything fails.
 test: deps
-	$(MAKE) test-c
-	$(MAKE) test-c-asan
-	$(MAKE) test-python
+	@echo "== C suites =="; $(MAKE) --no-print-directory test-c
+	@echo "== C suites, AddressSanitizer + UndefinedBehaviorSanitizer =="; $(MAKE) --no-print-directory test-c-asan
+	@echo "== C suites, valgrind =="; $(MAKE) --no-print-directory valgrind
+	@echo "== Python =="; $(MAKE) --no-print-directory test-python
 
 # ---- benchmarks and demo ----------------------------------------------
 build/bench/%: bench/%.c build/libsynsim.a

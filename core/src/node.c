@@ -162,11 +162,11 @@ void node_arrive(ss_sim *sim, ss_node *node, ss_packet *packet, ss_link *link, i
 {
     if (packet->dst == node->addr) {
         node->stats.received++;
+        net_trace(sim, SS_TRACE_RECV, node, packet, link, dir, SS_DROP_NONE);
         if (!node->receiver) {
             node_drop(sim, node, packet, SS_DROP_NO_RECEIVER, &node->stats.dropped_no_receiver);
             return;
         }
-        net_trace(sim, SS_TRACE_RECV, node, packet, link, dir, SS_DROP_NONE);
         node->receiver(sim, node, packet, node->receiver_ctx);
         return;
     }

@@ -16,7 +16,7 @@ static void trace_free(ss_sim *sim, void *part)
 
 int ss_trace_enable(ss_sim *sim, unsigned mask)
 {
-    if (!sim || (mask & ~SS_TRACE_ALL))
+    if (!sim || (mask & ~(unsigned)SS_TRACE_ALL))
         return SS_EINVAL;
     struct ss_trace *t = sim->part[SS_PART_TRACE];
     if (!t) {

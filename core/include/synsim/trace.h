@@ -48,7 +48,7 @@ typedef struct ss_trace_record {
     uint8_t kind, cause, flags, dir;
 } ss_trace_record;
 
-#define SS_TRACE_ALL ((1u << SS_TRACE_KIND_COUNT) - 1)
+enum { SS_TRACE_ALL = (1 << SS_TRACE_KIND_COUNT) - 1 };
 
 /* Which kinds to record: bit (1 << kind).  Default: none. */
 int ss_trace_enable(ss_sim *sim, unsigned mask);

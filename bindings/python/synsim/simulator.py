@@ -1,0 +1,432 @@
+"""The Pythonic layer over synsim's C core: Simulator, Host, Router, Link.
+
+Every object is a thin handle on an object owned by the C simulator.  A
+handle keeps its Simulator alive, so a handle kept after the user dropped
+the simulator still works; the C simulator is freed when the last handle
+goes.
+"""
+import math
+import numbers
+
+from . import core as _c
+from .errors import check
+from .units import NS_PER_S, TIME_MAX_NS, parse_rate, parse_time
+
+__all__ = ["Simulator", "Node", "Host", "Router", "Link"]
+
+_UINT64_MAX = 2**64 - 1
+
+
+def _require_int(value, name, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer from {lo} to {hi}; got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+    return int(value)
+
+
+def _require_probability(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a probability (a number from 0 to 1); got {type(value).__name__}")
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability from 0 to 1; got {value!r}")
+    return float(value)
+
+
+def _require_name(value, what):
+    if not isinstance(value, str):
+        raise TypeError(f"{what} name must be a string; got {type(value).__name__}")
+    if not 1 <= len(value.encode()) <= 63 or "\0" in value:
+        raise ValueError(f"{what} name must be 1 to 63 bytes without NUL; got {value!r}")
+    return value
+
+
+def _parse_address(value, name):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a dotted-quad IPv4 address string such as '10.0.0.1'; got {type(value).__name__}")
+    rc, addr = _c.ss_addr_parse(value)
+    if rc < 0 or addr in (0, 0xFFFFFFFF):
+        raise ValueError(f"{name} must be a dotted-quad IPv4 address such as '10.0.0.1' (not 0.0.0.0 or 255.255.255.255); got {value!r}")
+    return addr
+
+
+_FLAG_BITS = {"S": _c.SS_TCP_SYN, "F": _c.SS_TCP_FIN, "R": _c.SS_TCP_RST, "P": _c.SS_TCP_PSH, ".": _c.SS_TCP_ACK}
+
+
+def flags_text(flags):
+    """TCP flags as tcpdump prints them: 'S', 'S.', '.', 'F.', 'R'."""
+    return "".join(ch for ch, bit in _FLAG_BITS.items() if flags & bit)
+
+
+def _parse_flags(value):
+    if not isinstance(value, str):
+        raise TypeError(f"flags must be a string of S F R P . (as tcpdump prints them); got {type(value).__name__}")
+    bits = 0
+    for ch in value:
+        if ch not in _FLAG_BITS:
+            raise ValueError(f"flags must be made of S F R P . (as tcpdump prints them); got {value!r}")
+        bits |= _FLAG_BITS[ch]
+    return bits
+
+
+class Simulator:
+    """A deterministic discrete-event network simulation.
+
+    Parameters
+    ----------
+    seed : int
+        Every random draw of the simulation comes from streams derived from
+        this seed and the name of the component that draws; the same seed and
+        the same script give identical results.
+
+    Build a topology with :meth:`add_host`, :meth:`add_router` and
+    :meth:`add_link`, then advance time with :meth:`run`.  Times are strings
+    with a unit ("10ms") or numbers of seconds; rates are strings ("100Mbps")
+    or numbers of bits per second.
+
+    Example
+    -------
+    >>> sim = Simulator(seed=1)
+    >>> a, b = sim.add_host("a"), sim.add_host("b")
+    >>> link = sim.add_link(a, b, delay="10ms", rate="100Mbps")
+    >>> sim.run(until="1s")
+    """
+
+    def __init__(self, seed=0):
+        seed = _require_int(seed, "seed", 0, _UINT64_MAX)
+        self._ptr = None
+        rc, ptr = _c.ss_sim_new(seed)
+        check(rc, "Simulator")
+        self._ptr = ptr
+        self.seed = seed
+
+    def __del__(self):
+        if getattr(self, "_ptr", None) is not None:
+            _c.ss_sim_free(self._ptr)
+            self._ptr = None
+
+    def __repr__(self):
+        return f"<synsim.Simulator seed={self.seed} now={self.now}s nodes={len(self.nodes())} links={len(self.links())}>"
+
+    # ---- time -------------------------------------------------------------
+
+    @property
+    def now(self):
+        """The simulated time in seconds (float); see :attr:`now_ns`."""
+        return _c.ss_sim_now(self._ptr) / NS_PER_S
+
+    @property
+    def now_ns(self):
+        """The simulated time in integer nanoseconds, exactly."""
+        return _c.ss_sim_now(self._ptr)
+
+    @property
+    def pending(self):
+        """Events scheduled and not yet run."""
+        return _c.ss_sim_pending(self._ptr)
+
+    @property
+    def events_run(self):
+        """Events run since the simulator was created."""
+        return _c.ss_sim_events_run(self._ptr)
+
+    def run(self, until=None):
+        """Run the simulation.
+
+        Every event due at or before `until` runs, including events at exactly
+        `until` and those they schedule for that instant; afterwards the clock
+        reads `until`, and a later call continues from there.  With
+        ``until=None`` the run goes on until nothing is scheduled, and the
+        clock stays at the last event's time.
+        """
+        if until is None:
+            target = TIME_MAX_NS  # SS_TIME_MAX: run until idle
+        else:
+            target = parse_time(until, "until")
+            if target < self.now_ns:
+                raise ValueError(f"until must not be earlier than now ({self.now}s); got {until!r}")
+        check(_c.ss_sim_run(self._ptr, target), "run")
+        return self
+
+    # ---- topology ---------------------------------------------------------
+
+    def add_host(self, name, address=None):
+        """Add an end host.  Its address is the next free one of 10.0.0.0/16
+        unless `address` (dotted quad) is given."""
+        return self._add_node(_c.ss_host_new, Host, name, address)
+
+    def add_router(self, name, address=None):
+        """Add a router: it forwards packets along the shortest paths that the
+        simulator computes (fewest hops; ties go to the earlier-built link)."""
+        return self._add_node(_c.ss_router_new, Router, name, address)
+
+    def _add_node(self, create, cls, name, address):
+        name = _require_name(name, "node")
+        addr = 0 if address is None else _parse_address(address, "address")
+        if _c.ss_node_by_name(self._ptr, name) is not None:
+            raise ValueError(f"name {name!r} is already used by another node of this simulator")
+        if addr and _c.ss_node_by_addr(self._ptr, addr) is not None:
+            raise ValueError(f"address {address!r} is already used by another node of this simulator")
+        rc, ptr = create(self._ptr, name, addr)
+        check(rc, f"add {cls.__name__.lower()} {name!r}")
+        return cls(self, ptr)
+
+    def add_link(self, a, b, delay="1ms", rate="1Gbps", queue=1000, loss=0.0, mtu=1500, gilbert=None):
+        """Join two nodes with a duplex point-to-point link.
+
+        Parameters
+        ----------
+        a, b : Node
+            The two ends (nodes of this simulator).  Direction "a->b" and
+            "b->a" each have their own queue, counters and loss draws.
+        delay : time
+            Propagation delay, zero or more.
+        rate : rate
+            Transmission rate; a packet of n bytes takes ceil(8n / rate) to send.
+        queue : int
+            Packets that may wait behind the one being sent (drop-tail).
+        loss : float
+            Probability that a packet is lost on the wire (Bernoulli).
+        mtu : int
+            Largest packet in bytes (68 to 65535); larger ones are dropped.
+        gilbert : dict, optional
+            A Gilbert-Elliott channel instead of Bernoulli loss:
+            ``{"good_to_bad": p, "bad_to_good": r, "loss_good": 0.0, "loss_bad": 1.0}``.
+        """
+        a = self._own(a, "a")
+        b = self._own(b, "b")
+        if a == b:
+            raise ValueError("a and b must be two different nodes")
+        config = _c.ss_link_config()
+        _c.ss_link_config_default(config)
+        config.delay = parse_time(delay, "delay")
+        config.rate_bps = parse_rate(rate, "rate")
+        config.queue_packets = _require_int(queue, "queue", 0, 1 << 26)
+        config.mtu = _require_int(mtu, "mtu", 68, 65535)
+        loss = _require_probability(loss, "loss")
+        if gilbert is not None:
+            if loss:
+                raise ValueError("give either loss or gilbert, not both")
+            if not isinstance(gilbert, dict):
+                raise TypeError(f"gilbert must be a dict with good_to_bad, bad_to_good, loss_good, loss_bad; got {type(gilbert).__name__}")
+            unknown = set(gilbert) - {"good_to_bad", "bad_to_good", "loss_good", "loss_bad"}
+            if unknown or not {"good_to_bad", "bad_to_good"} <= set(gilbert):
+                raise ValueError("gilbert needs good_to_bad and bad_to_good, and may have loss_good and loss_bad; "
+                                 f"got keys {sorted(gilbert)}")
+            config.loss_model = _c.SS_LOSS_GILBERT
+            config.ge_good_to_bad = _require_probability(gilbert["good_to_bad"], "gilbert['good_to_bad']")
+            config.ge_bad_to_good = _require_probability(gilbert["bad_to_good"], "gilbert['bad_to_good']")
+            config.ge_loss_good = _require_probability(gilbert.get("loss_good", 0.0), "gilbert['loss_good']")
+            config.ge_loss_bad = _require_probability(gilbert.get("loss_bad", 1.0), "gilbert['loss_bad']")
+        elif loss > 0:
+            config.loss_model = _c.SS_LOSS_BERNOULLI
+            config.loss = loss
+        rc, ptr = _c.ss_link_new(self._ptr, a._ptr, b._ptr, config)
+        check(rc, "add_link")
+        return Link(self, ptr, _c.ss_link_count(self._ptr) - 1)
+
+    def _own(self, node, name):
+        if isinstance(node, str):
+            return self.node(node)
+        if not isinstance(node, Node):
+            raise TypeError(f"{name} must be a Host, a Router or a node name; got {type(node).__name__}")
+        if node._sim is not self:
+            raise ValueError(f"{name} ({node.name!r}) belongs to another Simulator")
+        return node
+
+    def node(self, name):
+        """The node called `name` (ValueError if there is none)."""
+        if not isinstance(name, str):
+            raise TypeError(f"node name must be a string; got {type(name).__name__}")
+        ptr = _c.ss_node_by_name(self._ptr, name)
+        if ptr is None:
+            raise ValueError(f"no node named {name!r} in this simulator")
+        return self._wrap_node(ptr)
+
+    def _wrap_node(self, ptr):
+        cls = Router if _c.ss_node_kind_of(ptr) == _c.SS_NODE_ROUTER else Host
+        return cls(self, ptr)
+
+    def nodes(self):
+        """All nodes, in the order they were added."""
+        return [self._wrap_node(_c.ss_node_at(self._ptr, i)) for i in range(_c.ss_node_count(self._ptr))]
+
+    def links(self):
+        """All links, in the order they were added."""
+        return [Link(self, _c.ss_link_at(self._ptr, i), i) for i in range(_c.ss_link_count(self._ptr))]
+
+    # ---- traces -----------------------------------------------------------
+
+    def trace(self, kinds="all"):
+        """Choose what the trace records from now on: "all", None (nothing),
+        or a list of kinds among "send", "recv", "forward", "drop"."""
+        from .trace import kinds_mask
+        check(_c.ss_trace_enable(self._ptr, kinds_mask(kinds)), "trace")
+        return self
+
+    def events(self, raw=False):
+        """The trace records so far: a pandas DataFrame (one row per record,
+        in time order), or with raw=True a numpy structured array."""
+        from .trace import events_array, events_frame
+        array = events_array(self)
+        return array if raw else events_frame(self, array)
+
+
+class Node:
+    """A host or router of a Simulator.  Handles compare equal when they
+    name the same node."""
+
+    def __init__(self, sim, ptr):
+        self._sim = sim
+        self._ptr = ptr
+
+    def __eq__(self, other):
+        return isinstance(other, Node) and other._sim is self._sim and other.id == self.id
+
+    def __hash__(self):
+        return hash((id(self._sim), self.id))
+
+    def __repr__(self):
+        return f"<synsim.{type(self).__name__} {self.name!r} {self.address}>"
+
+    @property
+    def sim(self):
+        """The Simulator this node belongs to."""
+        return self._sim
+
+    @property
+    def name(self):
+        return _c.ss_node_name(self._ptr)
+
+    @property
+    def address(self):
+        """IPv4 address as a dotted quad."""
+        return _c.ss_addr_text(_c.ss_node_addr(self._ptr))
+
+    @property
+    def id(self):
+        """Index in the order nodes were added (as in trace records)."""
+        return _c.ss_node_id(self._ptr)
+
+    @property
+    def counters(self):
+        """Packet counters of this node: sent, received, forwarded, and drops
+        by cause (no_route, ttl, not_mine, no_receiver)."""
+        s = _c.ss_node_stats()
+        _c.ss_node_get_stats(self._ptr, s)
+        return {
+            "sent": s.sent,
+            "received": s.received,
+            "forwarded": s.forwarded,
+            "dropped_no_route": s.dropped_no_route,
+            "dropped_ttl": s.dropped_ttl,
+            "dropped_not_mine": s.dropped_not_mine,
+            "dropped_no_receiver": s.dropped_no_receiver,
+        }
+
+    def send_packet(self, to, flags="", seq=0, ack=0, sport=40000, dport=80, payload=0, ttl=64):
+        """Send one hand-made TCP segment now, outside any connection: for
+        scripted exchanges and for testing the network.  `to` is a node or
+        an address; `flags` as tcpdump prints them ("S", "S.", ".").
+        Returns the packet's id (as in trace records)."""
+        if isinstance(to, Node):
+            dst = _c.ss_node_addr(self._sim._own(to, "to")._ptr)
+        else:
+            dst = _parse_address(to, "to")
+        bits = _parse_flags(flags)
+        seq = _require_int(seq, "seq", 0, 2**32 - 1)
+        ack = _require_int(ack, "ack", 0, 2**32 - 1)
+        sport = _require_int(sport, "sport", 1, 65535)
+        dport = _require_int(dport, "dport", 1, 65535)
+        payload = _require_int(payload, "payload", 0, 65535 - 40)
+        ttl = _require_int(ttl, "ttl", 1, 255)
+        rc, packet = _c.ss_packet_new(self._sim._ptr)
+        check(rc, "send_packet")
+        packet.dst = dst
+        packet.ttl = ttl
+        packet.payload = payload
+        packet.size = _c.SS_IPV4_HEADER + _c.SS_TCP_HEADER + payload
+        packet.tcp.flags = bits
+        packet.tcp.seq = seq
+        packet.tcp.ack = ack
+        packet.tcp.sport = sport
+        packet.tcp.dport = dport
+        packet_id = packet.id
+        check(_c.ss_node_send(self._sim._ptr, self._ptr, packet), "send_packet")
+        return packet_id
+
+
+class Host(Node):
+    """An end host: it originates and receives packets but does not forward."""
+
+
+class Router(Node):
+    """A router: it forwards packets along the simulator's shortest paths,
+    decrementing the TTL."""
+
+
+_DIRECTION_COUNTERS = ("sent", "delivered", "dropped_queue", "dropped_loss", "dropped_down",
+                       "dropped_mtu", "dropped_nomem", "in_flight", "bytes_sent", "bytes_delivered")
+
+
+class Link:
+    """A duplex point-to-point link.  Direction 0 carries a -> b, 1 b -> a."""
+
+    def __init__(self, sim, ptr, index):
+        self._sim = sim
+        self._ptr = ptr
+        self.index = index
+
+    def __repr__(self):
+        a, b = self.ends
+        return f"<synsim.Link {a.name}<->{b.name} {'up' if self.is_up else 'down'}>"
+
+    def __eq__(self, other):
+        return isinstance(other, Link) and other._sim is self._sim and other.index == self.index
+
+    def __hash__(self):
+        return hash((id(self._sim), "link", self.index))
+
+    @property
+    def ends(self):
+        """The two nodes (a, b)."""
+        return tuple(self._sim._wrap_node(_c.ss_link_end(self._ptr, k)) for k in (0, 1))
+
+    @property
+    def is_up(self):
+        return bool(_c.ss_link_is_up(self._ptr))
+
+    def _set(self, up, at):
+        if at is None:
+            check(_c.ss_link_set_up(self._sim._ptr, self._ptr, up), "link state")
+            return self
+        when = parse_time(at, "at")
+        if when < self._sim.now_ns:
+            raise ValueError(f"at must not be earlier than now ({self._sim.now}s); got {at!r}")
+        check(_c.ss_link_schedule(self._sim._ptr, self._ptr, when, up), "link schedule")
+        return self
+
+    def down(self, at=None):
+        """Take the link down now, or at simulated time `at`: it drops all it
+        carries and everything offered until it comes up.  Routes stay."""
+        return self._set(False, at)
+
+    def up(self, at=None):
+        """Bring the link up now, or at simulated time `at`."""
+        return self._set(True, at)
+
+    def counters(self, direction=0):
+        """Counters of one direction (0 or the sending node for a -> b, 1 for
+        b -> a).  Always: sent == delivered + every dropped_* + in_flight."""
+        if isinstance(direction, Node):
+            a, b = self.ends
+            if direction == a:
+                direction = 0
+            elif direction == b:
+                direction = 1
+            else:
+                raise ValueError(f"direction: {direction.name!r} is not an end of this link")
+        direction = _require_int(direction, "direction", 0, 1)
+        s = _c.ss_link_stats()
+        check(_c.ss_link_get_stats(self._ptr, direction, s), "counters")
+        return {name: getattr(s, name) for name in _DIRECTION_COUNTERS}

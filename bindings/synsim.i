@@ -1,0 +1,84 @@
+/* SWIG interface of synsim: the public headers as they are, plus typemaps
+ * for out-parameters and one buffer copy for trace records.  The Pythonic
+ * layer (units, validation, errors, DataFrames) lives in the package's .py
+ * files, not here. */
+%module(package="synsim") core
+
+%{
+#include "synsim/error.h"
+#include "synsim/sim.h"
+#include "synsim/rng.h"
+#include "synsim/net.h"
+#include "synsim/trace.h"
+%}
+
+%include <stdint.i>
+%include <pybuffer.i>
+
+/* `T **out` parameters become a second return value: (rc, object). */
+%define SS_OUT_POINTER(TYPE)
+%typemap(in, numinputs=0) TYPE **out (TYPE *tmp) {
+    tmp = NULL;
+    $1 = &tmp;
+}
+%typemap(argout) TYPE **out {
+    $result = SWIG_Python_AppendOutput($result, SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0), 1);
+}
+%enddef
+SS_OUT_POINTER(ss_sim)
+SS_OUT_POINTER(ss_node)
+SS_OUT_POINTER(ss_link)
+SS_OUT_POINTER(ss_packet)
+
+%typemap(in, numinputs=0) uint32_t *out (uint32_t tmp) {
+    tmp = 0;
+    $1 = &tmp;
+}
+%typemap(argout) uint32_t *out {
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLong(*$1), 1);
+}
+
+/* The timer's fields and the packet's link bookkeeping are private. */
+%ignore ss_timer;
+%ignore ss_timer_init;
+%ignore ss_timer_arm;
+%ignore ss_timer_arm_in;
+%ignore ss_timer_cancel;
+%ignore ss_timer_armed;
+%ignore ss_timer_when;
+%ignore ss_packet::arrive_at;
+%ignore ss_packet::next;
+%ignore ss_packet::link;
+%ignore ss_packet::dir;
+%ignore ss_packet::lost;
+%ignore ss_node_set_receiver;
+%ignore ss_trace_copy;
+%ignore ss_route_lookup;
+%ignore ss_addr_format;
+
+%include "synsim/error.h"
+%include "synsim/sim.h"
+%include "synsim/rng.h"
+%include "synsim/net.h"
+%include "synsim/trace.h"
+
+%pybuffer_mutable_binary(char *buffer, size_t size);
+%inline %{
+/* Copy trace records from `first` into a writable buffer (a numpy array of
+ * the matching dtype); returns the number of records copied. */
+size_t ss_trace_copy_into(ss_sim *sim, size_t first, char *buffer, size_t size)
+{
+    return ss_trace_copy(sim, first, (ss_trace_record *)(void *)buffer, size / sizeof(ss_trace_record));
+}
+size_t ss_trace_record_size(void)
+{
+    return sizeof(ss_trace_record);
+}
+/* The address as text, for Python. */
+const char *ss_addr_text(uint32_t addr)
+{
+    static char buf[16];
+    ss_addr_format(addr, buf);
+    return buf;
+}
+%}
