@@ -1,5 +1,7 @@
 #include "alloc.h"
 
+#include "synsim/error.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +65,25 @@ char *ss_strdup(const char *s)
     if (copy)
         memcpy(copy, s, n);
     return copy;
+}
+
+int ss_reserve(void *array_address, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t grown = *cap ? *cap : first;
+    while (grown < need)
+        grown *= 2;
+    /* The array pointer is read and written as bytes, so that any object
+     * pointer type can be passed without breaking aliasing rules. */
+    void *old;
+    memcpy(&old, array_address, sizeof old);
+    void *p = ss_realloc(old, grown * size);
+    if (!p)
+        return SS_ENOMEM;
+    memcpy(array_address, &p, sizeof p);
+    *cap = grown;
+    return 0;
 }
 
 long ss_alloc_outstanding(void) { return outstanding; }

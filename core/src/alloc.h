@@ -15,6 +15,11 @@ void *ss_calloc(size_t count, size_t size);
 void *ss_realloc(void *p, size_t size);
 void ss_free(void *p);
 char *ss_strdup(const char *s);
+/* Make room for `need` elements of `size` bytes in a growable array:
+ * `array_address` is the address of the array's pointer (any T **), *cap
+ * its capacity, doubling from `first`.  On failure returns SS_ENOMEM and
+ * leaves the array as it was. */
+int ss_reserve(void *array_address, size_t *cap, size_t need, size_t size, size_t first);
 
 /* Test hooks. */
 long ss_alloc_outstanding(void);          /* blocks allocated and not freed */

@@ -69,14 +69,8 @@ static void dir_seed(ss_sim *sim, struct ss_net *net, struct link_dir *d)
 
 static int add_port(ss_node *node, ss_link *link, int dir)
 {
-    if (node->port_count == node->port_cap) {
-        size_t cap = node->port_cap ? node->port_cap * 2 : 4;
-        struct port *ports = ss_realloc(node->ports, cap * sizeof *ports);
-        if (!ports)
-            return SS_ENOMEM;
-        node->ports = ports;
-        node->port_cap = cap;
-    }
+    if (ss_reserve(&node->ports, &node->port_cap, node->port_count + 1, sizeof *node->ports, 4) < 0)
+        return SS_ENOMEM;
     node->ports[node->port_count++] = (struct port){link, (uint8_t)dir};
     return 0;
 }
@@ -102,14 +96,8 @@ int ss_link_new(ss_sim *sim, ss_node *a, ss_node *b, const ss_link_config *confi
     if (rc < 0)
         return rc;
     struct ss_net *net = net_peek(sim);
-    if (net->link_count == net->link_cap) {
-        size_t cap = net->link_cap ? net->link_cap * 2 : 16;
-        ss_link **links = ss_realloc(net->links, cap * sizeof *links);
-        if (!links)
-            return SS_ENOMEM;
-        net->links = links;
-        net->link_cap = cap;
-    }
+    if (ss_reserve(&net->links, &net->link_cap, net->link_count + 1, sizeof *net->links, 16) < 0)
+        return SS_ENOMEM;
     ss_link *link = ss_calloc(1, sizeof *link);
     if (!link)
         return SS_ENOMEM;
@@ -354,14 +342,8 @@ int ss_link_schedule(ss_sim *sim, ss_link *link, ss_time at, bool up)
         return SS_EOTHERSIM;
     if (at < sim->now)
         return SS_EINVAL;
-    if (link->change_count == link->change_cap) {
-        size_t cap = link->change_cap ? link->change_cap * 2 : 4;
-        struct link_change *changes = ss_realloc(link->changes, cap * sizeof *changes);
-        if (!changes)
-            return SS_ENOMEM;
-        link->changes = changes;
-        link->change_cap = cap;
-    }
+    if (ss_reserve(&link->changes, &link->change_cap, link->change_count + 1, sizeof *link->changes, 4) < 0)
+        return SS_ENOMEM;
     /* Keep the list in time order; equal times keep the order scheduled. */
     size_t i = link->change_count;
     while (i > 0 && link->changes[i - 1].at > at)

@@ -36,14 +36,8 @@ static int node_new(ss_sim *sim, ss_node_kind kind, const char *name, uint32_t a
         return SS_EEXIST;
     if (addr == UINT32_MAX)
         return SS_EINVAL;
-    if (net->node_count == net->node_cap) {
-        size_t cap = net->node_cap ? net->node_cap * 2 : 16;
-        ss_node **nodes = ss_realloc(net->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            return SS_ENOMEM;
-        net->nodes = nodes;
-        net->node_cap = cap;
-    }
+    if (ss_reserve(&net->nodes, &net->node_cap, net->node_count + 1, sizeof *net->nodes, 16) < 0)
+        return SS_ENOMEM;
     ss_node *node = ss_calloc(1, sizeof *node);
     if (!node)
         return SS_ENOMEM;

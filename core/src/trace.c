@@ -40,17 +40,11 @@ unsigned ss_trace_mask(ss_sim *sim)
 void trace_append(ss_sim *sim, const ss_trace_record *record)
 {
     struct ss_trace *t = sim->part[SS_PART_TRACE];
-    if (t->len == t->cap) {
-        /* The trace grows with what it records; that is its purpose, and it
-         * happens only with tracing on. */
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        ss_trace_record *grown = ss_realloc(t->records, cap * sizeof *grown);
-        if (!grown) {
-            t->lost++;
-            return;
-        }
-        t->records = grown;
-        t->cap = cap;
+    /* The trace grows with what it records; that is its purpose, and it
+     * happens only with tracing on. */
+    if (ss_reserve(&t->records, &t->cap, t->len + 1, sizeof *t->records, 4096) < 0) {
+        t->lost++;
+        return;
     }
     t->records[t->len++] = *record;
 }

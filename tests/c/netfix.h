@@ -3,6 +3,8 @@
 #ifndef SYNSIM_NETFIX_H
 #define SYNSIM_NETFIX_H
 
+#include <stdlib.h>
+
 #include "synsim/error.h"
 #include "synsim/net.h"
 #include "synsim/sim.h"
@@ -60,6 +62,34 @@ static inline bool netfix_adds_up(const ss_link *link, int dir)
     ss_link_get_stats(link, dir, &s);
     return s.sent == s.delivered + s.dropped_queue + s.dropped_loss + s.dropped_down + s.dropped_mtu +
                          s.dropped_nomem + s.in_flight;
+}
+
+/* h1 -- r -- h2, the same config on both links; h2 logs what arrives. */
+struct netfix_line {
+    ss_sim *sim;
+    ss_node *h1, *r, *h2;
+    ss_link *l1, *l2;
+    struct netfix_log *log;
+};
+
+static inline int netfix_line_new(struct netfix_line *f, uint64_t seed, const ss_link_config *c)
+{
+    int rc;
+    *f = (struct netfix_line){0};
+    f->log = calloc(1, sizeof *f->log);
+    if ((rc = ss_sim_new(seed, &f->sim)) < 0 || (rc = ss_host_new(f->sim, "h1", 0, &f->h1)) < 0 ||
+        (rc = ss_host_new(f->sim, "h2", 0, &f->h2)) < 0 || (rc = ss_router_new(f->sim, "r", 0, &f->r)) < 0 ||
+        (rc = ss_link_new(f->sim, f->h1, f->r, c, &f->l1)) < 0 ||
+        (rc = ss_link_new(f->sim, f->r, f->h2, c, &f->l2)) < 0)
+        return rc;
+    ss_node_set_receiver(f->h2, netfix_receive, f->log);
+    return 0;
+}
+
+static inline void netfix_line_free(struct netfix_line *f)
+{
+    ss_sim_free(f->sim);
+    free(f->log);
 }
 
 #endif

@@ -76,20 +76,14 @@ static void test_error_names(void)
  * forwarding traffic allocates nothing at all. */
 static void test_steady_traffic_allocates_nothing(void)
 {
-    ss_sim *sim;
-    ss_node *h1, *h2, *r;
-    ss_link *l;
-    struct netfix_log *log = calloc(1, sizeof *log);
+    struct netfix_line f;
     ss_link_config c = netfix_link(100000000, 5 * SS_MSEC, 1000);
     c.loss_model = SS_LOSS_BERNOULLI;
     c.loss = 0.01;
-    CU_ASSERT_EQUAL_FATAL(ss_sim_new(1, &sim), 0);
-    ss_host_new(sim, "h1", 0, &h1);
-    ss_host_new(sim, "h2", 0, &h2);
-    ss_router_new(sim, "r", 0, &r);
-    ss_link_new(sim, h1, r, &c, &l);
-    ss_link_new(sim, r, h2, &c, &l);
-    ss_node_set_receiver(h2, netfix_receive, log);
+    CU_ASSERT_EQUAL_FATAL(netfix_line_new(&f, 1, &c), 0);
+    ss_sim *sim = f.sim;
+    ss_node *h1 = f.h1, *h2 = f.h2;
+    struct netfix_log *log = f.log;
     long before = 0;
     for (int round = 0; round < 200; round++) {
         if (round == 100)
@@ -102,8 +96,7 @@ static void test_steady_traffic_allocates_nothing(void)
     CU_ASSERT_EQUAL(ss_alloc_count() - before, 0);
     ss_sim_run(sim, SS_TIME_MAX);
     CU_ASSERT_EQUAL(ss_packets_live(sim), 0);
-    ss_sim_free(sim);
-    free(log);
+    netfix_line_free(&f);
 }
 
 static void test_send_refuses_bad_calls_and_frees(void)

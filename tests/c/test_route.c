@@ -13,28 +13,18 @@ static ss_link_config ten_ms(void)
  * by one per router. */
 static void test_through_one_router(void)
 {
-    ss_sim *sim;
-    ss_node *h1, *h2, *r1;
-    ss_link *l1, *l2;
-    struct netfix_log *log = calloc(1, sizeof *log);
+    struct netfix_line f;
     ss_link_config c = ten_ms();
-    CU_ASSERT_EQUAL_FATAL(ss_sim_new(1, &sim), 0);
-    ss_host_new(sim, "h1", 0, &h1);
-    ss_host_new(sim, "h2", 0, &h2);
-    ss_router_new(sim, "r1", 0, &r1);
-    ss_link_new(sim, h1, r1, &c, &l1);
-    ss_link_new(sim, r1, h2, &c, &l2);
-    ss_node_set_receiver(h2, netfix_receive, log);
-    netfix_send(sim, h1, h2, 1000, 1);
-    ss_sim_run(sim, SS_TIME_MAX);
-    CU_ASSERT_EQUAL(log->n, 1);
-    CU_ASSERT_EQUAL(log->a[0].at, 2 * (1 * SS_MSEC + 10 * SS_MSEC));
-    CU_ASSERT_EQUAL(log->a[0].ttl, SS_DEFAULT_TTL - 1);
+    CU_ASSERT_EQUAL_FATAL(netfix_line_new(&f, 1, &c), 0);
+    netfix_send(f.sim, f.h1, f.h2, 1000, 1);
+    ss_sim_run(f.sim, SS_TIME_MAX);
+    CU_ASSERT_EQUAL(f.log->n, 1);
+    CU_ASSERT_EQUAL(f.log->a[0].at, 2 * (1 * SS_MSEC + 10 * SS_MSEC));
+    CU_ASSERT_EQUAL(f.log->a[0].ttl, SS_DEFAULT_TTL - 1);
     ss_node_stats st;
-    ss_node_get_stats(r1, &st);
+    ss_node_get_stats(f.r, &st);
     CU_ASSERT_EQUAL(st.forwarded, 1);
-    ss_sim_free(sim);
-    free(log);
+    netfix_line_free(&f);
 }
 
 static void test_through_two_routers_both_ways(void)
@@ -153,32 +143,22 @@ static void test_no_route_and_ttl(void)
  * stays (static routing), and traffic resumes when it comes up. */
 static void test_link_down_on_path(void)
 {
-    ss_sim *sim;
-    ss_node *h1, *h2, *r1;
-    ss_link *l1, *l2;
-    struct netfix_log *log = calloc(1, sizeof *log);
+    struct netfix_line f;
     ss_link_config c = ten_ms();
-    CU_ASSERT_EQUAL_FATAL(ss_sim_new(1, &sim), 0);
-    ss_host_new(sim, "h1", 0, &h1);
-    ss_host_new(sim, "h2", 0, &h2);
-    ss_router_new(sim, "r1", 0, &r1);
-    ss_link_new(sim, h1, r1, &c, &l1);
-    ss_link_new(sim, r1, h2, &c, &l2);
-    ss_node_set_receiver(h2, netfix_receive, log);
-    ss_link_set_up(sim, l2, false);
-    netfix_send(sim, h1, h2, 1000, 1);
-    ss_sim_run(sim, 1 * SS_SEC);
-    CU_ASSERT_EQUAL(log->n, 0);
+    CU_ASSERT_EQUAL_FATAL(netfix_line_new(&f, 1, &c), 0);
+    ss_link_set_up(f.sim, f.l2, false);
+    netfix_send(f.sim, f.h1, f.h2, 1000, 1);
+    ss_sim_run(f.sim, 1 * SS_SEC);
+    CU_ASSERT_EQUAL(f.log->n, 0);
     ss_link_stats s;
-    ss_link_get_stats(l2, 0, &s);
+    ss_link_get_stats(f.l2, 0, &s);
     CU_ASSERT_EQUAL(s.dropped_down, 1);
-    ss_link_set_up(sim, l2, true);
-    netfix_send(sim, h1, h2, 1000, 2);
-    ss_sim_run(sim, SS_TIME_MAX);
-    CU_ASSERT_EQUAL(log->n, 1);
-    CU_ASSERT_EQUAL(log->a[0].seq, 2);
-    ss_sim_free(sim);
-    free(log);
+    ss_link_set_up(f.sim, f.l2, true);
+    netfix_send(f.sim, f.h1, f.h2, 1000, 2);
+    ss_sim_run(f.sim, SS_TIME_MAX);
+    CU_ASSERT_EQUAL(f.log->n, 1);
+    CU_ASSERT_EQUAL(f.log->a[0].seq, 2);
+    netfix_line_free(&f);
 }
 
 int main(void)

@@ -7,18 +7,11 @@
 
 static void test_records_follow_a_packet(void)
 {
-    ss_sim *sim;
-    ss_node *h1, *h2, *r;
-    ss_link *l;
-    struct netfix_log *log = calloc(1, sizeof *log);
+    struct netfix_line f;
     ss_link_config c = netfix_link(8000000, 10 * SS_MSEC, 0);
-    CU_ASSERT_EQUAL_FATAL(ss_sim_new(1, &sim), 0);
-    ss_host_new(sim, "h1", 0, &h1);
-    ss_host_new(sim, "h2", 0, &h2);
-    ss_router_new(sim, "r", 0, &r);
-    ss_link_new(sim, h1, r, &c, &l);
-    ss_link_new(sim, r, h2, &c, &l);
-    ss_node_set_receiver(h2, netfix_receive, log);
+    CU_ASSERT_EQUAL_FATAL(netfix_line_new(&f, 1, &c), 0);
+    ss_sim *sim = f.sim;
+    ss_node *h1 = f.h1, *h2 = f.h2;
     netfix_send(sim, h1, h2, 1000, 7); /* untraced */
     ss_sim_run(sim, 1 * SS_SEC);
     CU_ASSERT_EQUAL(ss_trace_count(sim), 0);
@@ -51,8 +44,7 @@ static void test_records_follow_a_packet(void)
     ss_sim_run(sim, SS_TIME_MAX);
     CU_ASSERT_EQUAL(ss_trace_count(sim), 1);
     CU_ASSERT_EQUAL(ss_trace_copy(sim, 5, r_, 8), 0);
-    ss_sim_free(sim);
-    free(log);
+    netfix_line_free(&f);
 }
 
 int main(void)
