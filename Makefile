@@ -12,6 +12,7 @@ PIC_OBJS := $(patsubst core/src/%.c,build/pic/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst core/src/%.c,build/asan/%.o,$(SRCS))
 HDRS := $(wildcard core/include/synsim/*.h core/src/*.h)
 TEST_SRCS := $(wildcard tests/c/test_*.c)
+TEST_HDRS := $(wildcard tests/c/*.h) tests/c/testing.c
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: all lib test test-c test-c-asan test-python valgrind bench demo deps venv clean
@@ -59,10 +60,10 @@ $(VENV)/.installed: setup.py pyproject.toml bindings/synsim.i $(SRCS) $(HDRS) $(
 	@touch $@
 
 # ---- tests ------------------------------------------------------------
-build/tests/%: tests/c/%.c tests/c/testing.c tests/c/testing.h build/libsynsim.a | deps
+build/tests/%: tests/c/%.c $(TEST_HDRS) $(HDRS) build/libsynsim.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/c $< tests/c/testing.c build/libsynsim.a -lcunit -lm -o $@
-build/tests-asan/%: tests/c/%.c tests/c/testing.c tests/c/testing.h build/libsynsim-asan.a | deps
+build/tests-asan/%: tests/c/%.c $(TEST_HDRS) $(HDRS) build/libsynsim-asan.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O1 -g $(SANITIZE) -Itests/c $< tests/c/testing.c build/libsynsim-asan.a -lcunit -lm -o $@
 

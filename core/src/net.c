@@ -147,6 +147,7 @@ void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, const ss_pa
         .cause = (uint8_t)cause,
         .flags = packet->tcp.flags,
         .dir = (uint8_t)dir,
+        .conn = packet->conn,
     };
     trace_append(sim, &r);
 }

@@ -4,7 +4,7 @@
 #include "synsim/error.h"
 #include "trace_internal.h"
 
-_Static_assert(sizeof(ss_trace_record) == 56, "trace record layout is shared with Python");
+_Static_assert(sizeof(ss_trace_record) == 64, "trace record layout is shared with Python");
 
 static void trace_free(ss_sim *sim, void *part)
 {
@@ -87,6 +87,7 @@ const char *ss_trace_kind_name(int kind)
     case SS_TRACE_RECV: return "recv";
     case SS_TRACE_FORWARD: return "forward";
     case SS_TRACE_DROP: return "drop";
+    case SS_TRACE_STATE: return "state";
     default: return "?";
     }
 }

@@ -203,5 +203,5 @@ def test_bad_calls_raise_naming_the_parameter_and_leave_the_simulator_usable():
 def test_raw_events_dtype_matches_core():
     sim = ss.Simulator(seed=1)
     arr = sim.events(raw=True)
-    assert arr.dtype.itemsize == 56 and len(arr) == 0
+    assert arr.dtype.itemsize == 64 and len(arr) == 0
     assert isinstance(arr, np.ndarray)

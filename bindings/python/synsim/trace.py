@@ -26,6 +26,10 @@ RECORD_DTYPE = np.dtype([
     ("cause", "u1"),
     ("flags", "u1"),
     ("dir", "u1"),
+    ("conn", "<u4"),
+    ("old_state", "u1"),
+    ("new_state", "u1"),
+    ("reserved", "<u2"),
 ])
 
 KINDS = {_c.ss_trace_kind_name(k): k for k in range(_c.SS_TRACE_KIND_COUNT)}

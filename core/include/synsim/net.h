@@ -65,6 +65,7 @@ struct ss_packet {
     uint8_t protocol;
     uint32_t size;    /* bytes on the wire: IPv4 total length */
     uint32_t payload; /* TCP payload bytes (their contents are not modelled) */
+    uint32_t conn;    /* id of the connection that sent it, for traces; 0: none */
     ss_tcp_header tcp;
     /* Private to the link while the packet is on it. */
     ss_time arrive_at;

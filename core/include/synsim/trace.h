@@ -17,6 +17,7 @@ typedef enum ss_trace_kind {
     SS_TRACE_RECV = 1,    /* a packet reached its destination node */
     SS_TRACE_FORWARD = 2, /* a router passed a packet on */
     SS_TRACE_DROP = 3,    /* a packet was dropped; `cause` says why */
+    SS_TRACE_STATE = 4,   /* a connection changed state (old_state -> new_state) */
     SS_TRACE_KIND_COUNT
 } ss_trace_kind;
 
@@ -34,7 +35,7 @@ typedef enum ss_drop_cause {
     SS_DROP_CAUSE_COUNT
 } ss_drop_cause;
 
-/* 56 bytes, no padding holes: the Python layer views an array of these
+/* 64 bytes, no padding holes: the Python layer views an array of these
  * through a matching numpy dtype. */
 typedef struct ss_trace_record {
     int64_t time;
@@ -46,6 +47,9 @@ typedef struct ss_trace_record {
     uint32_t size, payload;
     uint16_t sport, dport;
     uint8_t kind, cause, flags, dir;
+    uint32_t conn; /* connection attempt id, 0 when none */
+    uint8_t old_state, new_state;
+    uint16_t reserved;
 } ss_trace_record;
 
 enum { SS_TRACE_ALL = (1 << SS_TRACE_KIND_COUNT) - 1 };

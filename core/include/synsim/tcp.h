@@ -1,0 +1,131 @@
+/* synsim TCP: connections, listeners, per-host settings and counters.
+ *
+ * States and segment processing follow RFC 9293 (with RFC 5961's challenge
+ * ACKs and RFC 6528's initial sequence numbers); timers and defaults follow
+ * Linux 6.x, under its sysctl names.  This is the API a user's program
+ * would use; the traffic sources of app.h use nothing else.
+ *
+ * Ownership: the simulator owns every connection and listener.  A
+ * connection is recycled once it is CLOSED and its closed callback has
+ * returned, unless the application holds it (ss_tcp_conn_hold), in which
+ * case it stays readable until ss_tcp_conn_release(). */
+#ifndef SYNSIM_TCP_H
+#define SYNSIM_TCP_H
+
+#include "synsim/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_tcp_conn ss_tcp_conn;
+typedef struct ss_tcp_listener ss_tcp_listener;
+
+/* RFC 9293 3.3.2, in the order of its state diagram. */
+typedef enum ss_tcp_state {
+    SS_TCP_CLOSED = 0,
+    SS_TCP_LISTEN,
+    SS_TCP_SYN_SENT,
+    SS_TCP_SYN_RECEIVED,
+    SS_TCP_ESTABLISHED,
+    SS_TCP_FIN_WAIT_1,
+    SS_TCP_FIN_WAIT_2,
+    SS_TCP_CLOSE_WAIT,
+    SS_TCP_CLOSING,
+    SS_TCP_LAST_ACK,
+    SS_TCP_TIME_WAIT,
+    SS_TCP_STATE_COUNT
+} ss_tcp_state;
+
+/* "SYN-SENT", "TIME-WAIT", ...; "?" for anything else. */
+const char *ss_tcp_state_name(int state);
+/* The errno name of a connection error ("ETIMEDOUT"), "" for 0. */
+const char *ss_tcp_errno_name(int err);
+
+/* Application callbacks; any may be NULL.  `ctx` is the pointer given with
+ * them.  They run inside the simulation, at the simulated instant of the
+ * event, and may call any function of this API. */
+typedef struct ss_tcp_callbacks {
+    /* The handshake completed (for a listener: a connection was accepted). */
+    void (*established)(ss_tcp_conn *conn, void *ctx);
+    /* `bytes` more of the application's data were acknowledged. */
+    void (*acked)(ss_tcp_conn *conn, uint64_t bytes, void *ctx);
+    /* `bytes` more data arrived in order. */
+    void (*received)(ss_tcp_conn *conn, uint64_t bytes, void *ctx);
+    /* The peer closed its side (FIN received). */
+    void (*peer_closed)(ss_tcp_conn *conn, void *ctx);
+    /* The connection is over for the application: `err` is 0 after an
+     * orderly close, or the errno a socket would report (ETIMEDOUT,
+     * ECONNREFUSED, ECONNRESET).  The connection may linger in TIME-WAIT. */
+    void (*closed)(ss_tcp_conn *conn, int err, void *ctx);
+} ss_tcp_callbacks;
+
+/* Active open from `host` to dst:dport, from the next free ephemeral port
+ * (32768..60999, Linux's ip_local_port_range).  The SYN leaves now. */
+int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_callbacks *cb, void *ctx,
+                   ss_tcp_conn **out);
+/* Passive open on `port`.  backlog (>= 0) is capped by somaxconn.  Each
+ * connection that completes is accepted at once and reported through
+ * cb->established; its other callbacks are cb's too. */
+int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callbacks *cb, void *ctx,
+                  ss_tcp_listener **out);
+/* Stop listening: pending half-open requests are dropped. */
+int ss_tcp_listener_close(ss_tcp_listener *listener);
+
+/* Queue `bytes` of data to send (contents are not modelled). */
+int ss_tcp_send(ss_tcp_conn *conn, uint64_t bytes);
+/* Orderly close: FIN after the queued data (RFC 9293 3.10.4). */
+int ss_tcp_close(ss_tcp_conn *conn);
+/* Abort: RST to the peer, CLOSED at once (RFC 9293 3.10.5). */
+int ss_tcp_abort(ss_tcp_conn *conn);
+
+void ss_tcp_conn_hold(ss_tcp_conn *conn);
+void ss_tcp_conn_release(ss_tcp_conn *conn);
+
+/* What happened to one connection; times are -1 where it did not happen. */
+typedef struct ss_tcp_info {
+    uint32_t id; /* connection attempt id, unique in the simulator */
+    ss_tcp_state state;
+    int error;
+    bool passive;
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
+    uint32_t snd_wnd, rcv_wnd;
+    uint16_t mss;           /* payload bytes per segment, options excluded */
+    uint16_t peer_mss;      /* what the peer announced */
+    bool wscale_ok, sack_ok, timestamps_ok;
+    uint8_t snd_wscale, rcv_wscale;
+    uint32_t syn_retransmits;    /* SYNs (active) or SYN-ACKs (passive) resent */
+    uint32_t retransmits;        /* segments resent after the handshake */
+    ss_time rto, srtt;
+    ss_time t_open;        /* connect() / SYN received */
+    ss_time t_established;
+    ss_time t_closed;      /* the closed callback */
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+} ss_tcp_info;
+
+void ss_tcp_conn_info(const ss_tcp_conn *conn, ss_tcp_info *out);
+ss_tcp_state ss_tcp_conn_state(const ss_tcp_conn *conn);
+int ss_tcp_conn_error(const ss_tcp_conn *conn);
+ss_node *ss_tcp_conn_host(const ss_tcp_conn *conn);
+
+/* ---- per-host settings, under Linux's sysctl names ----------------------------
+ *
+ * ss_tcp_setting_name(i) for i = 0, 1, ... lists them (NULL at the end).
+ * Values are integers in Linux's units (seconds for the *_time / *_intvl /
+ * fin_timeout knobs).  A name that does not exist: SS_ENOENT; a value out
+ * of range: SS_ERANGE. */
+const char *ss_tcp_setting_name(size_t index);
+int ss_tcp_setting_range(const char *name, int64_t *min, int64_t *max, int64_t *def);
+int ss_tcp_get(ss_node *host, const char *name, int64_t *value);
+int ss_tcp_set(ss_node *host, const char *name, int64_t value);
+
+/* ---- counters, under Linux's MIB names (/proc/net/snmp, netstat) ------------- */
+const char *ss_tcp_counter_name(size_t index);
+int ss_tcp_counter(ss_node *host, const char *name, uint64_t *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
