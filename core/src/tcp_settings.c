@@ -79,7 +79,7 @@ int ss_tcp_setting_range(const char *name, int64_t *min, int64_t *max, int64_t *
 int ss_tcp_get(ss_node *host, const char *name, int64_t *value)
 {
     const struct setting *s = find_setting(name);
-    if (!host || !value)
+    if (!host || !name || !value)
         return SS_EINVAL;
     if (!s)
         return SS_ENOENT;
@@ -94,7 +94,7 @@ int ss_tcp_get(ss_node *host, const char *name, int64_t *value)
 int ss_tcp_set(ss_node *host, const char *name, int64_t value)
 {
     const struct setting *s = find_setting(name);
-    if (!host)
+    if (!host || !name)
         return SS_EINVAL;
     if (!s)
         return SS_ENOENT;
