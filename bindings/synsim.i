@@ -10,6 +10,7 @@
 #include "synsim/rng.h"
 #include "synsim/net.h"
 #include "synsim/trace.h"
+#include "synsim/tcp.h"
 %}
 
 %include <stdint.i>
@@ -29,6 +30,24 @@ SS_OUT_POINTER(ss_sim)
 SS_OUT_POINTER(ss_node)
 SS_OUT_POINTER(ss_link)
 SS_OUT_POINTER(ss_packet)
+SS_OUT_POINTER(ss_tcp_conn)
+SS_OUT_POINTER(ss_tcp_listener)
+
+/* Numbers read through an out-parameter become a second return value. */
+%typemap(in, numinputs=0) int64_t *value (int64_t tmp) {
+    tmp = 0;
+    $1 = &tmp;
+}
+%typemap(argout) int64_t *value {
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromLongLong(*$1), 1);
+}
+%typemap(in, numinputs=0) uint64_t *value (uint64_t tmp) {
+    tmp = 0;
+    $1 = &tmp;
+}
+%typemap(argout) uint64_t *value {
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLongLong(*$1), 1);
+}
 
 %typemap(in, numinputs=0) uint32_t *out (uint32_t tmp) {
     tmp = 0;
@@ -55,12 +74,23 @@ SS_OUT_POINTER(ss_packet)
 %ignore ss_trace_copy;
 %ignore ss_route_lookup;
 %ignore ss_addr_format;
+%ignore ss_tcp_setting_range;
 
 %include "synsim/error.h"
 %include "synsim/sim.h"
 %include "synsim/rng.h"
 %include "synsim/net.h"
 %include "synsim/trace.h"
+%include "synsim/tcp.h"
+
+%apply int64_t *value { int64_t *max_out, int64_t *def_out };
+%inline %{
+/* A setting's allowed range and default, as a 3-tuple for Python. */
+int ss_tcp_setting_bounds(const char *name, int64_t *value, int64_t *max_out, int64_t *def_out)
+{
+    return ss_tcp_setting_range(name, value, max_out, def_out);
+}
+%}
 
 %pybuffer_mutable_binary(char *buffer, size_t size);
 %inline %{

@@ -543,6 +543,15 @@ void tcp_state_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
          * Linux's FIN-WAIT-2 timewait socket is. */
         tcp_conn_finish(c, 0);
         break;
+    case SS_TCP_CLOSED:
+        /* a connect scheduled for now */
+        if (!c->app_done && tcp_open(c) < 0) {
+            c->refs++;
+            tcp_notify_closed(c, EADDRNOTAVAIL);
+            c->refs--;
+            maybe_recycle(c);
+        }
+        break;
     default:
         break;
     }
@@ -555,19 +564,12 @@ static bool port_in_use(struct tcp_stack *stack, const struct tcp_tuple *t)
     return tcp_table_find(&stack->conns, t) || tcp_table_find(&stack->requests, t);
 }
 
-int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_callbacks *cb, void *ctx,
-                   ss_tcp_conn **out)
+/* OPEN (RFC 9293 3.10.1) of a prepared connection: pick the port, send the
+ * SYN, enter SYN-SENT. */
+int tcp_open(ss_tcp_conn *c)
 {
-    if (!host || !out || dport == 0 || dst == 0)
-        return SS_EINVAL;
-    *out = NULL;
-    if (dst == host->addr)
-        return SS_EINVAL;
-    struct tcp_stack *stack;
-    int rc = tcp_stack_get(host, &stack);
-    if (rc < 0)
-        return rc;
-    struct tcp_tuple t = {host->addr, dst, 0, dport};
+    struct tcp_stack *stack = c->stack;
+    struct tcp_tuple t = c->h.t;
     const uint32_t range = TCP_EPHEMERAL_HIGH - TCP_EPHEMERAL_LOW + 1;
     for (uint32_t tries = 0; tries < range && !t.lport; tries++) {
         t.lport = stack->next_port;
@@ -577,31 +579,62 @@ int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_cal
     }
     if (!t.lport)
         return SS_EEXIST; /* EADDRNOTAVAIL: every ephemeral port is taken */
-    ss_tcp_conn *c;
-    if ((rc = tcp_conn_alloc(stack, &c)) < 0)
+    c->h.t = t;
+    int rc = tcp_table_insert(&stack->conns, &c->h);
+    if (rc < 0)
         return rc;
-    tcp_conn_init(c, stack, &t);
-    if ((rc = tcp_table_insert(&stack->conns, &c->h)) < 0) {
-        tcp_conn_recycle(stack, c);
-        return rc;
-    }
     c->in_table = true;
-    c->id = tcp_new_id(stack);
-    if (cb)
-        c->cb = *cb;
-    c->ctx = ctx;
+    c->ts_offset = tcp_ts_offset(stack, &t);
     c->iss = tcp_isn(stack, &t);
     c->snd_una = c->iss;
     c->snd_nxt = c->snd_max = c->iss + 1;
     c->t_open = stack->sim->now;
-    tcp_local_syn_options(stack, dst, &c->offered);
+    tcp_local_syn_options(stack, t.raddr, &c->offered);
     stack->counters.ActiveOpens++;
-    /* RFC 9293 3.10.1: send SYN, enter SYN-SENT. */
     tcp_set_state(c, SS_TCP_SYN_SENT);
     tcp_send_syn(c, false);
     tcp_arm(c, &c->rtx_timer, c->rto);
+    return 0;
+}
+
+int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, const ss_tcp_callbacks *cb, void *ctx,
+                      ss_tcp_conn **out)
+{
+    if (!host || !out || dport == 0 || dst == 0 || dst == host->addr || at < host->sim->now)
+        return SS_EINVAL;
+    *out = NULL;
+    struct tcp_stack *stack;
+    int rc = tcp_stack_get(host, &stack);
+    if (rc < 0)
+        return rc;
+    ss_tcp_conn *c;
+    if ((rc = tcp_conn_alloc(stack, &c)) < 0)
+        return rc;
+    struct tcp_tuple t = {host->addr, dst, 0, dport};
+    tcp_conn_init(c, stack, &t);
+    c->id = tcp_new_id(stack);
+    if (cb)
+        c->cb = *cb;
+    c->ctx = ctx;
+    if (at > stack->sim->now) {
+        if ((rc = ss_timer_arm(stack->sim, &c->state_timer, at)) < 0) {
+            tcp_conn_recycle(stack, c);
+            return rc;
+        }
+    } else if ((rc = tcp_open(c)) < 0) {
+        tcp_conn_recycle(stack, c);
+        return rc;
+    }
     *out = c;
     return 0;
+}
+
+int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_callbacks *cb, void *ctx,
+                   ss_tcp_conn **out)
+{
+    if (!host)
+        return SS_EINVAL;
+    return ss_tcp_connect_at(host, dst, dport, host->sim->now, cb, ctx, out);
 }
 
 int ss_tcp_send(ss_tcp_conn *c, uint64_t bytes)

@@ -277,6 +277,7 @@ uint32_t tcp_fin_seq(const ss_tcp_conn *c);
 bool tcp_fin_acked(const ss_tcp_conn *c);
 void tcp_ack_advance(ss_tcp_conn *c, uint32_t ack);
 void tcp_send_syn(ss_tcp_conn *c, bool with_ack);
+int tcp_open(ss_tcp_conn *c);
 
 /* ---- tcp_input.c ---------------------------------------------------------------------- */
 void tcp_conn_input(ss_tcp_conn *c, ss_packet *p);

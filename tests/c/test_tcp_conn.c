@@ -374,6 +374,35 @@ static void test_runs_are_reproducible(void)
     free(c);
 }
 
+/* A connect scheduled for later: CLOSED until then, the SYN at `at`. */
+static void test_connect_at_a_later_time(void)
+{
+    struct tcpfix *f = tf_new();
+    ss_trace_enable(f->sim, SS_TRACE_ALL);
+    CU_ASSERT_EQUAL(ss_tcp_connect_at(f->h, ss_node_addr(f->peer), 80, 2500 * SS_MSEC, &tf_callbacks, f, &f->conn), 0);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSED);
+    ss_sim_run(f->sim, 2 * SS_SEC);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSED);
+    CU_ASSERT_EQUAL(f->n, 0);
+    ss_sim_run(f->sim, 3 * SS_SEC);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_SYN_SENT);
+    ss_time sent[4];
+    CU_ASSERT_EQUAL(tf_sent_times(f, SS_TCP_SYN, sent, 4), 1);
+    CU_ASSERT_EQUAL(sent[0], 2500 * SS_MSEC);
+    ss_tcp_info i;
+    ss_tcp_conn_info(f->conn, &i);
+    CU_ASSERT_EQUAL(i.t_open, 2500 * SS_MSEC);
+    ss_trace_record r[8];
+    size_t n = ss_trace_copy(f->sim, 0, r, 8);
+    CU_ASSERT_FATAL(n >= 2);
+    CU_ASSERT_NOT_EQUAL(i.id, 0);
+    CU_ASSERT(r[0].kind == SS_TRACE_STATE && r[0].conn == i.id && r[0].old_state == SS_TCP_CLOSED &&
+              r[0].new_state == SS_TCP_SYN_SENT && r[0].time == 2500 * SS_MSEC);
+    CU_ASSERT(r[1].kind == SS_TRACE_SEND && r[1].conn == i.id);
+    CU_ASSERT_EQUAL(ss_tcp_connect_at(f->h, ss_node_addr(f->peer), 80, 1 * SS_SEC, NULL, NULL, &f->conn), SS_EINVAL);
+    tf_free(f);
+}
+
 static int scenario_lifecycle(void)
 {
     ss_sim *sim;
@@ -425,6 +454,7 @@ int main(void)
         {"API refusals", test_api_refusals},
         {"ISN: keyed hash plus 4 us clock", test_isn_clock_and_key},
         {"runs are reproducible", test_runs_are_reproducible},
+        {"connect at a later time", test_connect_at_a_later_time},
         {"each allocation failure is clean", test_each_allocation_failure_is_clean},
         {NULL, NULL},
     };

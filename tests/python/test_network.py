@@ -51,7 +51,7 @@ def test_routing_through_two_routers():
     h1.send_packet(h2, payload=960)      # 1000 bytes: 1 ms to send on each hop
     sim.run()
     assert recv_times(sim, h2) == [3 * 2_000_000]
-    assert r1.counters["forwarded"] == 1 and r2.counters["forwarded"] == 1
+    assert r1.packet_counters["forwarded"] == 1 and r2.packet_counters["forwarded"] == 1
 
 
 def test_link_down_and_up_at_times(pair):
@@ -129,7 +129,7 @@ def test_handles_outlive_the_simulator():
     link = sim.add_link(a, sim.add_host("b"))
     del sim
     gc.collect()
-    assert a.name == "a" and a.counters["sent"] == 0
+    assert a.name == "a" and a.packet_counters["sent"] == 0
     assert link.ends[1].name == "b"
     a.sim.run(until="1s")
     assert a.sim.now == 1.0

@@ -150,10 +150,21 @@ class Simulator:
 
     # ---- topology ---------------------------------------------------------
 
-    def add_host(self, name, address=None):
+    def add_host(self, name, address=None, tcp=None):
         """Add an end host.  Its address is the next free one of 10.0.0.0/16
-        unless `address` (dotted quad) is given."""
-        return self._add_node(_c.ss_host_new, Host, name, address)
+        unless `address` (dotted quad) is given.  `tcp` sets TCP knobs by
+        their Linux sysctl names, e.g. ``{"tcp_synack_retries": 3}``."""
+        if tcp is not None and not isinstance(tcp, dict):
+            raise TypeError(f"tcp must be a dict of sysctl names to integers; got {type(tcp).__name__}")
+        if tcp:
+            from .tcp import setting_names
+            unknown = [k for k in tcp if k not in setting_names()]
+            if unknown:
+                raise ValueError(f"tcp: {unknown[0]!r} is not a TCP setting; known: {', '.join(setting_names())}")
+        host = self._add_node(_c.ss_host_new, Host, name, address)
+        if tcp:
+            host.tcp.update(tcp)
+        return host
 
     def add_router(self, name, address=None):
         """Add a router: it forwards packets along the shortest paths that the
@@ -309,7 +320,7 @@ class Node:
         return _c.ss_node_id(self._ptr)
 
     @property
-    def counters(self):
+    def packet_counters(self):
         """Packet counters of this node: sent, received, forwarded, and drops
         by cause (no_route, ttl, not_mine, no_receiver)."""
         s = _c.ss_node_stats()
@@ -357,7 +368,50 @@ class Node:
 
 
 class Host(Node):
-    """An end host: it originates and receives packets but does not forward."""
+    """An end host: it originates and receives packets but does not forward,
+    and runs TCP."""
+
+    @property
+    def tcp(self):
+        """TCP settings under Linux's sysctl names (a mutable mapping)."""
+        from .tcp import TcpSettings
+        return TcpSettings(self)
+
+    @property
+    def counters(self):
+        """TCP counters under Linux's MIB names (ActiveOpens, PassiveOpens,
+        RetransSegs, SyncookiesSent, ListenOverflows, ...)."""
+        from .tcp import tcp_counters
+        return tcp_counters(self)
+
+    def listen(self, port, backlog=128):
+        """Accept connections on `port`; `backlog` is capped by somaxconn."""
+        from .tcp import Listener
+        port = _require_int(port, "port", 1, 65535)
+        backlog = _require_int(backlog, "backlog", 0, 1 << 20)
+        rc, ptr = _c.ss_tcp_listen(self._ptr, port, backlog, None, None)
+        if rc == _c.SS_EEXIST:
+            raise ValueError(f"port {port} of {self.name!r} is already listening")
+        check(rc, "listen")
+        return Listener(self, ptr, port)
+
+    def connect(self, to, port, at=None):
+        """Open a TCP connection to `to` (a node or an address) on `port`,
+        now or at simulated time `at`.  Returns the Connection."""
+        from .tcp import Connection
+        if isinstance(to, Node):
+            dst = _c.ss_node_addr(self._sim._own(to, "to")._ptr)
+        else:
+            dst = _parse_address(to, "to")
+        if dst == _c.ss_node_addr(self._ptr):
+            raise ValueError("to must be another node than the one connecting")
+        port = _require_int(port, "port", 1, 65535)
+        when = self._sim.now_ns if at is None else parse_time(at, "at")
+        if when < self._sim.now_ns:
+            raise ValueError(f"at must not be earlier than now ({self._sim.now}s); got {at!r}")
+        rc, ptr = _c.ss_tcp_connect_at(self._ptr, dst, port, when, None, None)
+        check(rc, "connect")
+        return Connection(self, ptr)
 
 
 class Router(Node):

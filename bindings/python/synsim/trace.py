@@ -78,6 +78,8 @@ def events_frame(sim, array):
     node_index = np.minimum(array["node"], len(node_names) - 1)
     kind_names = np.array([_c.ss_trace_kind_name(k) for k in range(_c.SS_TRACE_KIND_COUNT)], dtype=object)
     flag_names = np.array([flags_text(f) for f in range(256)], dtype=object)
+    state_names = np.array([_c.ss_tcp_state_name(k) for k in range(256)], dtype=object)
+    is_state = array["kind"] == _c.SS_TRACE_STATE
     return pd.DataFrame({
         "time": array["time_ns"] / 1e9,
         "time_ns": array["time_ns"],
@@ -95,4 +97,7 @@ def events_frame(sim, array):
         "ack": array["ack"],
         "size": array["size"],
         "payload": array["payload"],
+        "conn": array["conn"],
+        "old_state": np.where(is_state, state_names[array["old_state"]], ""),
+        "state": np.where(is_state, state_names[array["new_state"]], ""),
     })

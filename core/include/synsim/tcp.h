@@ -64,6 +64,11 @@ typedef struct ss_tcp_callbacks {
  * (32768..60999, Linux's ip_local_port_range).  The SYN leaves now. */
 int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_callbacks *cb, void *ctx,
                    ss_tcp_conn **out);
+/* The same, with the SYN leaving at simulated time `at` (>= now); until
+ * then the connection is CLOSED.  If no port is free at `at`, it closes
+ * with EADDRNOTAVAIL. */
+int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, const ss_tcp_callbacks *cb, void *ctx,
+                      ss_tcp_conn **out);
 /* Passive open on `port`.  backlog (>= 0) is capped by somaxconn.  Each
  * connection that completes is accepted at once and reported through
  * cb->established; its other callbacks are cb's too. */

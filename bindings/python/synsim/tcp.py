@@ -1,0 +1,207 @@
+"""TCP from Python: per-host settings under Linux's sysctl names,
+listeners and connections."""
+import numbers
+
+from . import core as _c
+from .errors import check
+from .units import NS_PER_S
+
+__all__ = ["TcpSettings", "Listener", "Connection", "STATES"]
+
+STATES = [_c.ss_tcp_state_name(s) for s in range(_c.SS_TCP_STATE_COUNT)]
+
+
+def setting_names():
+    names, i = [], 0
+    while (name := _c.ss_tcp_setting_name(i)) is not None:
+        names.append(name)
+        i += 1
+    return names
+
+
+def counter_names():
+    names, i = [], 0
+    while (name := _c.ss_tcp_counter_name(i)) is not None:
+        names.append(name)
+        i += 1
+    return names
+
+
+class TcpSettings:
+    """A host's TCP settings, a mapping from Linux sysctl names
+    ("tcp_syn_retries", "tcp_syncookies", "somaxconn", ...) to integers in
+    Linux's units.  Assigning checks the name and the range."""
+
+    def __init__(self, host):
+        self._host = host
+
+    def _check_name(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"TCP setting names are strings; got {type(name).__name__}")
+        if name not in setting_names():
+            raise ValueError(f"{name!r} is not a TCP setting; known: {', '.join(setting_names())}")
+
+    def __getitem__(self, name):
+        self._check_name(name)
+        rc, value = _c.ss_tcp_get(self._host._ptr, name)
+        check(rc, name)
+        return value
+
+    def __setitem__(self, name, value):
+        self._check_name(name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
+        _, lo, hi, _ = _c.ss_tcp_setting_bounds(name)
+        if not lo <= value <= hi:
+            raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+        check(_c.ss_tcp_set(self._host._ptr, name, int(value)), name)
+
+    def update(self, values):
+        if not isinstance(values, dict):
+            raise TypeError(f"tcp settings must be a dict of sysctl names to integers; got {type(values).__name__}")
+        for name, value in values.items():
+            self[name] = value
+
+    def __iter__(self):
+        return iter(setting_names())
+
+    def __len__(self):
+        return len(setting_names())
+
+    def items(self):
+        return [(name, self[name]) for name in setting_names()]
+
+    def __repr__(self):
+        return "TcpSettings({" + ", ".join(f"{k!r}: {v}" for k, v in self.items()) + "})"
+
+
+def tcp_counters(host):
+    """Linux MIB counters of a host (all zero before it used TCP)."""
+    out = {}
+    for name in counter_names():
+        rc, value = _c.ss_tcp_counter(host._ptr, name)
+        check(rc, name)
+        out[name] = value
+    return out
+
+
+class Listener:
+    """A passive open on a port of a host."""
+
+    def __init__(self, host, ptr, port):
+        self._host = host
+        self._ptr = ptr
+        self.port = port
+
+    def __repr__(self):
+        return f"<synsim.Listener {self._host.name}:{self.port}>"
+
+    def close(self):
+        """Stop listening; pending half-open requests are dropped."""
+        check(_c.ss_tcp_listener_close(self._ptr), "close")
+
+
+def _seconds_or_none(ns):
+    return None if ns < 0 else ns / NS_PER_S
+
+
+class Connection:
+    """One TCP connection attempt, seen from the side that opened it.
+
+    Read it after (or between) runs: `state` ("ESTABLISHED", "CLOSED", ...),
+    `error` (None, or the errno name a socket would report: "ETIMEDOUT",
+    "ECONNREFUSED", "ECONNRESET"), the times, and `info` for everything."""
+
+    def __init__(self, host, ptr):
+        self._host = host  # keeps the simulator alive
+        self._ptr = ptr
+        _c.ss_tcp_conn_hold(ptr)
+
+    def __del__(self):
+        ptr = getattr(self, "_ptr", None)
+        if ptr is not None:
+            _c.ss_tcp_conn_release(ptr)
+            self._ptr = None
+
+    def _info(self):
+        info = _c.ss_tcp_info()
+        _c.ss_tcp_conn_info(self._ptr, info)
+        return info
+
+    def __repr__(self):
+        i = self._info()
+        return (f"<synsim.Connection {_c.ss_addr_text(i.local_addr)}:{i.local_port} -> "
+                f"{_c.ss_addr_text(i.remote_addr)}:{i.remote_port} {self.state}"
+                f"{' ' + self.error if self.error else ''}>")
+
+    @property
+    def state(self):
+        return _c.ss_tcp_state_name(_c.ss_tcp_conn_state(self._ptr))
+
+    @property
+    def error(self):
+        err = _c.ss_tcp_conn_error(self._ptr)
+        return _c.ss_tcp_errno_name(err) if err else None
+
+    @property
+    def opened_at(self):
+        """When the SYN first left (seconds), or None before."""
+        return _seconds_or_none(self._info().t_open)
+
+    @property
+    def established_at(self):
+        return _seconds_or_none(self._info().t_established)
+
+    @property
+    def closed_at(self):
+        return _seconds_or_none(self._info().t_closed)
+
+    @property
+    def handshake_latency(self):
+        """Seconds from the first SYN to ESTABLISHED, or None."""
+        i = self._info()
+        return None if i.t_established < 0 else (i.t_established - i.t_open) / NS_PER_S
+
+    @property
+    def info(self):
+        """Everything known of the connection, as a dict."""
+        i = self._info()
+        fields = ["id", "passive", "local_port", "remote_port", "iss", "irs", "snd_una", "snd_nxt", "rcv_nxt",
+                  "snd_wnd", "rcv_wnd", "mss", "peer_mss", "wscale_ok", "sack_ok", "timestamps_ok", "snd_wscale",
+                  "rcv_wscale", "syn_retransmits", "retransmits", "bytes_sent", "bytes_acked", "bytes_received"]
+        out = {name: getattr(i, name) for name in fields}
+        out.update(state=self.state, error=self.error,
+                   local_addr=_c.ss_addr_text(i.local_addr), remote_addr=_c.ss_addr_text(i.remote_addr),
+                   rto=i.rto / NS_PER_S, srtt=i.srtt / NS_PER_S,
+                   opened_at=_seconds_or_none(i.t_open), established_at=_seconds_or_none(i.t_established),
+                   closed_at=_seconds_or_none(i.t_closed))
+        return out
+
+    def send(self, nbytes):
+        """Queue `nbytes` of data (contents are not modelled)."""
+        if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral):
+            raise TypeError(f"nbytes must be an integer; got {type(nbytes).__name__}")
+        if not 0 <= nbytes <= 2**31 - 1:
+            raise ValueError(f"nbytes must be from 0 to 2**31 - 1; got {nbytes!r}")
+        rc = _c.ss_tcp_send(self._ptr, int(nbytes))
+        if rc == _c.SS_ESTATE:
+            raise RuntimeError(f"send: the connection is {self.state} and closing or closed")
+        check(rc, "nbytes")
+        return self
+
+    def close(self):
+        """Orderly close: FIN after the queued data."""
+        rc = _c.ss_tcp_close(self._ptr)
+        if rc == _c.SS_ESTATE:
+            raise RuntimeError(f"close: the connection is already {self.state}")
+        check(rc, "close")
+        return self
+
+    def abort(self):
+        """Abort: RST to the peer, CLOSED at once."""
+        rc = _c.ss_tcp_abort(self._ptr)
+        if rc == _c.SS_ESTATE:
+            raise RuntimeError(f"abort: the connection is already {self.state}")
+        check(rc, "abort")
+        return self
+
