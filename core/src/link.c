@@ -52,7 +52,7 @@ static int config_check(const ss_link_config *c)
 }
 
 static void link_arrive(ss_sim *sim, ss_timer *timer, void *ctx);
-static void link_apply_change(ss_sim *sim, ss_timer *timer, void *ctx);
+static void link_apply_change(ss_sim *sim, void *link, bool up);
 
 /* The stream of a direction is named after its ends and how many links
  * already join them, so that it does not depend on anything else. */
@@ -79,7 +79,7 @@ static void link_release(ss_link *link)
 {
     ss_free(link->dir[0].finish);
     ss_free(link->dir[1].finish);
-    ss_free(link->changes);
+    updown_destroy(link->sim, &link->schedule);
     ss_free(link);
 }
 
@@ -105,7 +105,7 @@ int ss_link_new(ss_sim *sim, ss_node *a, ss_node *b, const ss_link_config *confi
     link->index = (uint32_t)net->link_count;
     link->config = *config;
     link->up = true;
-    ss_timer_init(&link->change_timer, link_apply_change, link);
+    updown_init(&link->schedule, link_apply_change, link);
     for (int k = 0; k < 2; k++) {
         struct link_dir *d = &link->dir[k];
         d->from = k == 0 ? a : b;
@@ -140,7 +140,6 @@ void net_free_links(struct ss_net *net)
         ss_link *link = net->links[i];
         for (int k = 0; k < 2; k++)
             ss_timer_cancel(link->sim, &link->dir[k].timer);
-        ss_timer_cancel(link->sim, &link->change_timer);
         link_release(link);
     }
     ss_free(net->links);
@@ -321,17 +320,9 @@ int ss_link_set_up(ss_sim *sim, ss_link *link, bool up)
     return 0;
 }
 
-static void link_apply_change(ss_sim *sim, ss_timer *timer, void *ctx)
+static void link_apply_change(ss_sim *sim, void *link, bool up)
 {
-    (void)timer;
-    ss_link *link = ctx;
-    size_t due = 0;
-    while (due < link->change_count && link->changes[due].at <= sim->now)
-        ss_link_set_up(sim, link, link->changes[due++].up);
-    link->change_count -= due;
-    memmove(link->changes, link->changes + due, link->change_count * sizeof *link->changes);
-    if (link->change_count)
-        ss_timer_arm(sim, &link->change_timer, link->changes[0].at);
+    ss_link_set_up(sim, link, up);
 }
 
 int ss_link_schedule(ss_sim *sim, ss_link *link, ss_time at, bool up)
@@ -340,21 +331,5 @@ int ss_link_schedule(ss_sim *sim, ss_link *link, ss_time at, bool up)
         return SS_EINVAL;
     if (link->sim != sim)
         return SS_EOTHERSIM;
-    if (at < sim->now)
-        return SS_EINVAL;
-    if (ss_reserve(&link->changes, &link->change_cap, link->change_count + 1, sizeof *link->changes, 4) < 0)
-        return SS_ENOMEM;
-    /* Keep the list in time order; equal times keep the order scheduled. */
-    size_t i = link->change_count;
-    while (i > 0 && link->changes[i - 1].at > at)
-        i--;
-    memmove(link->changes + i + 1, link->changes + i, (link->change_count - i) * sizeof *link->changes);
-    link->changes[i] = (struct link_change){at, up};
-    link->change_count++;
-    int rc = ss_timer_arm(sim, &link->change_timer, link->changes[0].at);
-    if (rc < 0) {
-        link->change_count--;
-        memmove(link->changes + i, link->changes + i + 1, (link->change_count - i) * sizeof *link->changes);
-    }
-    return rc;
+    return updown_add(sim, &link->schedule, at, up);
 }

@@ -10,10 +10,10 @@
 
 static void net_free(ss_sim *sim, void *part)
 {
-    (void)sim;
     struct ss_net *net = part;
     net_free_links(net);
     for (size_t i = 0; i < net->node_count; i++) {
+        updown_destroy(sim, &net->nodes[i]->schedule);
         ss_free(net->nodes[i]->ports);
         ss_free(net->nodes[i]);
     }

@@ -3,6 +3,7 @@
 #ifndef SYNSIM_NET_INTERNAL_H
 #define SYNSIM_NET_INTERNAL_H
 
+#include "schedule.h"
 #include "sim_internal.h"
 #include "synsim/net.h"
 #include "synsim/trace.h"
@@ -27,6 +28,11 @@ struct ss_node {
     struct port *ports;
     size_t port_count, port_cap;
     ss_node_stats stats;
+    bool down; /* crashed */
+    uint32_t boots;
+    ss_node_reset_fn reset;
+    void *reset_ctx;
+    struct updown_schedule schedule;
 };
 
 struct link_dir {
@@ -45,20 +51,13 @@ struct link_dir {
     ss_link_stats stats;
 };
 
-struct link_change {
-    ss_time at;
-    bool up;
-};
-
 struct ss_link {
     ss_sim *sim;
     uint32_t index;
     ss_link_config config;
     bool up;
     struct link_dir dir[2];
-    ss_timer change_timer;
-    struct link_change *changes; /* scheduled, in order of time */
-    size_t change_count, change_cap;
+    struct updown_schedule schedule;
 };
 
 struct addr_slot {

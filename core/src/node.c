@@ -20,6 +20,8 @@ static uint32_t next_free_addr(ss_sim *sim, uint32_t *next)
     return (*next)++;
 }
 
+static void node_apply_change(ss_sim *sim, void *node, bool up);
+
 static int node_new(ss_sim *sim, ss_node_kind kind, const char *name, uint32_t addr, ss_node **out)
 {
     if (!sim || !out || !name_valid(name))
@@ -51,6 +53,7 @@ static int node_new(ss_sim *sim, ss_node_kind kind, const char *name, uint32_t a
     node->kind = kind;
     node->addr = addr;
     strcpy(node->name, name);
+    updown_init(&node->schedule, node_apply_change, node);
     net->nodes[net->node_count++] = node;
     net->routes_valid = false;
     *out = node;
@@ -144,6 +147,10 @@ int ss_node_send(ss_sim *sim, ss_node *node, ss_packet *packet)
         ss_packet_free(sim, packet);
         return SS_EOTHERSIM;
     }
+    if (node->down) {
+        node_drop(sim, node, packet, SS_DROP_HOST_DOWN, &node->stats.dropped_down);
+        return 0;
+    }
     if (packet->src == 0)
         packet->src = node->addr;
     node->stats.sent++;
@@ -154,6 +161,10 @@ int ss_node_send(ss_sim *sim, ss_node *node, ss_packet *packet)
 
 void node_arrive(ss_sim *sim, ss_node *node, ss_packet *packet, ss_link *link, int dir)
 {
+    if (node->down) {
+        node_drop(sim, node, packet, SS_DROP_HOST_DOWN, &node->stats.dropped_down);
+        return;
+    }
     if (packet->dst == node->addr) {
         node->stats.received++;
         net_trace(sim, SS_TRACE_RECV, node, packet, link, dir, SS_DROP_NONE);
@@ -177,4 +188,51 @@ void node_arrive(ss_sim *sim, ss_node *node, ss_packet *packet, ss_link *link, i
     node->stats.forwarded++;
     net_trace(sim, SS_TRACE_FORWARD, node, packet, link, dir, SS_DROP_NONE);
     node_route(sim, node, packet);
+}
+
+/* ---- crash and restart ------------------------------------------------------ */
+
+static void node_set_up(ss_sim *sim, ss_node *node, bool up)
+{
+    if (up == !node->down)
+        return;
+    node->down = !up;
+    if (up)
+        node->boots++;
+    /* Both a crash and a restart leave the node with nothing it knew. */
+    if (node->reset)
+        node->reset(sim, node, node->reset_ctx);
+}
+
+static void node_apply_change(ss_sim *sim, void *node, bool up)
+{
+    node_set_up(sim, node, up);
+}
+
+static int node_change(ss_sim *sim, ss_node *node, ss_time at, bool up)
+{
+    if (!sim || !node)
+        return SS_EINVAL;
+    if (node->sim != sim)
+        return SS_EOTHERSIM;
+    if (at < sim->now)
+        return SS_EINVAL;
+    if (at == sim->now) {
+        node_set_up(sim, node, up);
+        return 0;
+    }
+    return updown_add(sim, &node->schedule, at, up);
+}
+
+int ss_node_crash(ss_sim *sim, ss_node *node, ss_time at) { return node_change(sim, node, at, false); }
+int ss_node_restart(ss_sim *sim, ss_node *node, ss_time at) { return node_change(sim, node, at, true); }
+bool ss_node_is_up(const ss_node *node) { return !node->down; }
+uint32_t ss_node_boots(const ss_node *node) { return node->boots; }
+
+void ss_node_set_reset(ss_node *node, ss_node_reset_fn fn, void *ctx)
+{
+    if (!node)
+        return;
+    node->reset = fn;
+    node->reset_ctx = ctx;
 }

@@ -36,6 +36,8 @@ const char *ss_tcp_errno_name(int err)
     case ECONNRESET: return "ECONNRESET";
     case ECONNABORTED: return "ECONNABORTED";
     case EPIPE: return "EPIPE";
+    case EHOSTDOWN: return "EHOSTDOWN";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
     default: return "E?";
     }
 }
@@ -101,6 +103,7 @@ void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tup
     c->rcv_wnd = (uint32_t)stack->settings.tcp_rmem;
     c->last_oow_ack = -1;
     c->retrans_stamp = -1;
+    c->last_rcv = stack->sim->now;
     c->t_open = c->t_established = c->t_closed = -1;
     c->ts_offset = tcp_ts_offset(stack, t);
     ss_timer_init(&c->rtx_timer, tcp_rtx_timer_fire, c);
@@ -429,6 +432,8 @@ void tcp_established(ss_tcp_conn *c)
     if (c->srtt == 0)
         c->rto = 3 * SS_SEC;
     c->retransmits = 0;
+    c->last_rcv = c->stack->sim->now;
+    tcp_keepalive_start(c);
     if (c->cb.established)
         c->cb.established(c, c->ctx);
 }
@@ -478,9 +483,9 @@ static void data_timeout(ss_tcp_conn *c)
     ss_sim *sim = stack->sim;
     /* Linux retransmits_timed_out(): give up once tcp_retries2 back-offs
      * from TCP_RTO_MIN would have elapsed since the oldest unacknowledged
-     * data was first sent. */
-    if (c->retransmits > 0 && c->retrans_stamp >= 0 &&
-        sim->now - c->retrans_stamp >= model_timeout(stack->settings.tcp_retries2, TCP_RTO_MIN)) {
+     * data was first sent, or TCP_USER_TIMEOUT when it is set. */
+    ss_time limit = c->user_timeout ? c->user_timeout : model_timeout(stack->settings.tcp_retries2, TCP_RTO_MIN);
+    if (c->retransmits > 0 && c->retrans_stamp >= 0 && sim->now - c->retrans_stamp >= limit) {
         stack->counters.TCPAbortOnTimeout++;
         tcp_conn_finish(c, ETIMEDOUT);
         return;
@@ -496,7 +501,109 @@ static void data_timeout(ss_tcp_conn *c)
     c->snd_nxt = c->snd_una;
     c->cwnd = 1;
     tcp_send_data(c);
-    tcp_arm(c, &c->rtx_timer, c->rto);
+    /* Linux tcp_clamp_rto_to_user_timeout(): never wait past the user
+     * timeout. */
+    ss_time wait = c->rto;
+    if (c->user_timeout) {
+        ss_time remaining = c->retrans_stamp + c->user_timeout - sim->now;
+        wait = remaining < 0 ? 0 : remaining < wait ? remaining : wait;
+    }
+    tcp_arm(c, &c->rtx_timer, wait);
+}
+
+/* ---- keepalive (Linux tcp_keepalive_timer()) ------------------------------------------------ */
+
+static ss_time ka_idle(const ss_tcp_conn *c)
+{
+    return c->ka_idle ? c->ka_idle : c->stack->settings.tcp_keepalive_time * SS_SEC;
+}
+
+static ss_time ka_interval(const ss_tcp_conn *c)
+{
+    return c->ka_interval ? c->ka_interval : c->stack->settings.tcp_keepalive_intvl * SS_SEC;
+}
+
+static uint32_t ka_count(const ss_tcp_conn *c)
+{
+    return (uint32_t)(c->ka_count ? c->ka_count : c->stack->settings.tcp_keepalive_probes);
+}
+
+static bool keepalive_state(ss_tcp_state s)
+{
+    return s == SS_TCP_ESTABLISHED || s == SS_TCP_CLOSE_WAIT;
+}
+
+void tcp_keepalive_start(ss_tcp_conn *c)
+{
+    if (c->keepalive && keepalive_state(c->state))
+        tcp_arm(c, &c->state_timer, ka_idle(c));
+}
+
+void tcp_peer_alive(ss_tcp_conn *c)
+{
+    c->last_rcv = c->stack->sim->now;
+    c->probes_out = 0;
+}
+
+static void keepalive_fire(ss_tcp_conn *c)
+{
+    struct tcp_stack *stack = c->stack;
+    ss_sim *sim = stack->sim;
+    if (!c->keepalive)
+        return;
+    /* Data in flight or waiting: the retransmission timer watches the
+     * peer; look again after a full idle time. */
+    if (c->snd_una != c->snd_max || seq_lt(c->snd_max, tcp_fin_seq(c))) {
+        tcp_arm(c, &c->state_timer, ka_idle(c));
+        return;
+    }
+    ss_time elapsed = sim->now - c->last_rcv;
+    if (elapsed < ka_idle(c)) {
+        tcp_arm(c, &c->state_timer, ka_idle(c) - elapsed);
+        return;
+    }
+    /* With TCP_USER_TIMEOUT, it decides instead of the probe count. */
+    if ((c->user_timeout && elapsed >= c->user_timeout && c->probes_out > 0) ||
+        (!c->user_timeout && c->probes_out >= ka_count(c))) {
+        tcp_send_reset(c); /* tcp_send_active_reset() */
+        stack->counters.TCPAbortOnTimeout++;
+        tcp_conn_finish(c, ETIMEDOUT);
+        return;
+    }
+    /* tcp_xmit_probe_skb(): an old sequence number (SND.UNA - 1) and no
+     * data, which the peer must answer with an ACK. */
+    struct tcp_segment seg = {.seq = c->snd_una - 1};
+    fill_ack(c, &seg);
+    tcp_emit(stack, &c->h.t, &seg, c->id);
+    c->probes_out++;
+    stack->counters.TCPKeepAlive++;
+    tcp_arm(c, &c->state_timer, ka_interval(c));
+}
+
+int ss_tcp_set_keepalive(ss_tcp_conn *c, bool on, ss_time idle, ss_time interval, int count)
+{
+    if (!c || idle < 0 || interval < 0 || count < 0 || count > 127)
+        return SS_EINVAL;
+    c->keepalive = on;
+    c->ka_idle = idle;
+    c->ka_interval = interval;
+    c->ka_count = count;
+    /* tcp_set_keepalive(): (re)start the idle clock's timer now. */
+    if (keepalive_state(c->state)) {
+        if (on)
+            tcp_arm(c, &c->state_timer, ka_idle(c));
+        else
+            ss_timer_cancel(c->stack->sim, &c->state_timer);
+    }
+    return 0;
+}
+
+int ss_tcp_set_user_timeout(ss_tcp_conn *c, ss_time timeout)
+{
+    if (!c || timeout < 0)
+        return SS_EINVAL;
+    c->user_timeout = timeout;
+    return 0;
 }
 
 void tcp_rtx_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
@@ -534,6 +641,10 @@ void tcp_state_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     (void)sim, (void)timer;
     ss_tcp_conn *c = ctx;
     switch (c->state) {
+    case SS_TCP_ESTABLISHED:
+    case SS_TCP_CLOSE_WAIT:
+        keepalive_fire(c);
+        break;
     case SS_TCP_TIME_WAIT:
         c->stack->counters.TW++;
         tcp_conn_finish(c, 0);
@@ -603,6 +714,8 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
     if (!host || !out || dport == 0 || dst == 0 || dst == host->addr || at < host->sim->now)
         return SS_EINVAL;
     *out = NULL;
+    if (host->down)
+        return SS_ESTATE;
     struct tcp_stack *stack;
     int rc = tcp_stack_get(host, &stack);
     if (rc < 0)
@@ -736,6 +849,12 @@ void ss_tcp_conn_info(const ss_tcp_conn *c, ss_tcp_info *out)
         .retransmits = c->data_retransmits,
         .rto = c->rto,
         .srtt = c->srtt,
+        .keepalive = c->keepalive,
+        .keepalive_idle = ka_idle(c),
+        .keepalive_interval = ka_interval(c),
+        .keepalive_count = (int)ka_count(c),
+        .keepalive_probes = c->probes_out,
+        .user_timeout = c->user_timeout,
         .t_open = c->t_open,
         .t_established = c->t_established,
         .t_closed = c->t_closed,

@@ -245,6 +245,7 @@ static void synchronized_input(ss_tcp_conn *c, const ss_packet *p)
         }
         return;
     }
+    tcp_peer_alive(c);
     /* Second: RST.  RFC 5961 3.2: only an exact RCV.NXT resets; any other
      * in-window RST gets a challenge ACK. */
     if (f & SS_TCP_RST) {

@@ -57,7 +57,7 @@ struct tcp_counters {
     uint64_t TCPSynRetrans, TCPTimeouts, TCPChallengeACK, TCPSYNChallenge;
     uint64_t TCPAbortOnTimeout, TCPAbortOnData, TCPAbortOnClose;
     uint64_t EmbryonicRsts, TCPACKSkippedSynRecv, TCPACKSkippedChallenge, TCPACKSkippedSeq;
-    uint64_t TCPTimeWaitRecycled, TW;
+    uint64_t TCPTimeWaitRecycled, TW, TCPKeepAlive;
     uint64_t ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies;
     uint64_t SyncookiesSent, SyncookiesRecv, SyncookiesFailed;
 };
@@ -133,8 +133,15 @@ struct ss_tcp_conn {
     uint32_t quickacks;
     uint32_t segs_unacked;
 
-    /* TIME-WAIT and orphaned FIN-WAIT-2 */
+    /* keepalive in ESTABLISHED and CLOSE-WAIT; TIME-WAIT; orphaned
+     * FIN-WAIT-2 (one timer, as Linux's sk_timer) */
     ss_timer state_timer;
+    bool keepalive;
+    ss_time ka_idle, ka_interval; /* 0: the host's */
+    int ka_count;
+    uint32_t probes_out;
+    ss_time last_rcv; /* last acceptable segment from the peer */
+    ss_time user_timeout;
 
     ss_tcp_callbacks cb;
     void *ctx;
@@ -168,6 +175,9 @@ struct ss_tcp_listener {
     uint16_t port;
     int backlog;
     bool closed;
+    bool keepalive;
+    ss_time ka_idle, ka_interval, user_timeout;
+    int ka_count;
     uint32_t syn_queue_len; /* requests pending */
     ss_tcp_callbacks cb;
     void *ctx;
@@ -277,6 +287,9 @@ uint32_t tcp_fin_seq(const ss_tcp_conn *c);
 bool tcp_fin_acked(const ss_tcp_conn *c);
 void tcp_ack_advance(ss_tcp_conn *c, uint32_t ack);
 void tcp_send_syn(ss_tcp_conn *c, bool with_ack);
+/* A segment from the peer passed the sequence check (idle clock). */
+void tcp_peer_alive(ss_tcp_conn *c);
+void tcp_keepalive_start(ss_tcp_conn *c);
 int tcp_open(ss_tcp_conn *c);
 
 /* ---- tcp_input.c ---------------------------------------------------------------------- */
@@ -286,6 +299,7 @@ void tcp_conn_input(ss_tcp_conn *c, ss_packet *p);
 void tcp_listener_input(ss_tcp_listener *l, ss_packet *p);
 void tcp_request_input(struct tcp_request *req, ss_packet *p);
 ss_tcp_listener *tcp_listener_find(struct tcp_stack *stack, uint16_t port);
+void tcp_listener_drop_requests(ss_tcp_listener *l);
 
 /* ---- state changes: one place, observed by the trace and by tests ---------------------- */
 typedef void (*tcp_transition_fn)(ss_sim *sim, uint32_t conn_id, ss_tcp_state from, ss_tcp_state to);

@@ -43,6 +43,25 @@ int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callba
     return 0;
 }
 
+int ss_tcp_listener_set_keepalive(ss_tcp_listener *l, bool on, ss_time idle, ss_time interval, int count)
+{
+    if (!l || idle < 0 || interval < 0 || count < 0 || count > 127)
+        return SS_EINVAL;
+    l->keepalive = on;
+    l->ka_idle = idle;
+    l->ka_interval = interval;
+    l->ka_count = count;
+    return 0;
+}
+
+int ss_tcp_listener_set_user_timeout(ss_tcp_listener *l, ss_time timeout)
+{
+    if (!l || timeout < 0)
+        return SS_EINVAL;
+    l->user_timeout = timeout;
+    return 0;
+}
+
 static void request_drop(struct tcp_request *req, ss_tcp_state to)
 {
     struct tcp_stack *stack = req->listener->stack;
@@ -52,10 +71,8 @@ static void request_drop(struct tcp_request *req, ss_tcp_state to)
     tcp_request_free(stack, req);
 }
 
-int ss_tcp_listener_close(ss_tcp_listener *l)
+void tcp_listener_drop_requests(ss_tcp_listener *l)
 {
-    if (!l || l->closed)
-        return SS_EINVAL;
     struct hash_table *table = &l->stack->requests;
     for (size_t i = 0; i < table->size; i++) {
         for (struct tcp_hnode *h = table->buckets[i], *next; h; h = next) {
@@ -64,6 +81,13 @@ int ss_tcp_listener_close(ss_tcp_listener *l)
                 request_drop(request_of(h), SS_TCP_CLOSED);
         }
     }
+}
+
+int ss_tcp_listener_close(ss_tcp_listener *l)
+{
+    if (!l || l->closed)
+        return SS_EINVAL;
+    tcp_listener_drop_requests(l);
     /* The listener stays allocated (the application may hold it) but no
      * longer matches arriving segments. */
     l->closed = true;
@@ -203,6 +227,11 @@ static void request_complete(struct tcp_request *req, ss_packet *p)
         tcp_rtt_sample(c, stack->sim->now - req->t_open);
     c->cb = l->cb;
     c->ctx = l->ctx;
+    c->keepalive = l->keepalive;
+    c->ka_idle = l->ka_idle;
+    c->ka_interval = l->ka_interval;
+    c->ka_count = l->ka_count;
+    c->user_timeout = l->user_timeout;
     tcp_table_remove(&stack->requests, &req->h);
     l->syn_queue_len--;
     tcp_request_free(stack, req);

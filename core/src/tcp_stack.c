@@ -24,8 +24,10 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
             next = l->next;
             ss_free(l);
         }
-        if (net && i < net->node_count)
+        if (net && i < net->node_count) {
             ss_node_set_receiver(net->nodes[i], NULL, NULL);
+            ss_node_set_reset(net->nodes[i], NULL, NULL);
+        }
         ss_free(stack);
     }
     /* Every connection and request lives in a block.  Their armed timers
@@ -57,16 +59,40 @@ struct tcp_stack *tcp_stack_peek(ss_node *node)
     return part && node->id < part->stack_cap ? part->stacks[node->id] : NULL;
 }
 
-static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
-
+/* Secrets are drawn anew at each boot, as Linux draws net_secret. */
 static void seed_key(ss_sim *sim, ss_node *node, const char *purpose, ss_siphash_key *key)
 {
-    char name[SS_NAME_MAX + 32];
+    char name[SS_NAME_MAX + 48];
     ss_rng rng;
-    snprintf(name, sizeof name, "tcp:%s:%s", purpose, node->name);
+    snprintf(name, sizeof name, "tcp:%s:%s:%u", purpose, node->name, node->boots);
     ss_rng_seed(&rng, sim->seed, ss_stream_id(name));
     key->k0 = ss_rng_next(&rng);
     key->k1 = ss_rng_next(&rng);
+}
+
+static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
+
+/* A crash or a restart: every connection and pending request is gone
+ * without a word to the peer.  Listeners stay: the service comes back with
+ * the host.  Counters span the whole simulation, not one boot. */
+static void tcp_stack_reset(ss_sim *sim, ss_node *node, void *ctx)
+{
+    struct tcp_stack *stack = ctx;
+    while (stack->conns.count) {
+        for (size_t i = 0; i < stack->conns.size; i++) {
+            if (stack->conns.buckets[i]) {
+                tcp_conn_finish(conn_of(stack->conns.buckets[i]), EHOSTDOWN);
+                break;
+            }
+        }
+    }
+    for (ss_tcp_listener *l = stack->listeners; l; l = l->next)
+        if (!l->closed)
+            tcp_listener_drop_requests(l);
+    if (!node->down) {
+        seed_key(sim, node, "isn", &stack->isn_key);
+        seed_key(sim, node, "ts", &stack->ts_key);
+    }
 }
 
 int tcp_stack_get(ss_node *node, struct tcp_stack **out)
@@ -102,6 +128,7 @@ int tcp_stack_get(ss_node *node, struct tcp_stack **out)
     stack->next_port = (uint16_t)(TCP_EPHEMERAL_LOW + port_key.k0 % (TCP_EPHEMERAL_HIGH - TCP_EPHEMERAL_LOW + 1));
     part->stacks[node->id] = stack;
     ss_node_set_receiver(node, tcp_receive, stack);
+    ss_node_set_reset(node, tcp_stack_reset, stack);
     *out = stack;
     return 0;
 }

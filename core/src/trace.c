@@ -105,6 +105,7 @@ const char *ss_drop_cause_name(int cause)
     case SS_DROP_NOT_MINE: return "not_mine";
     case SS_DROP_NO_RECEIVER: return "no_receiver";
     case SS_DROP_NOMEM: return "nomem";
+    case SS_DROP_HOST_DOWN: return "host_down";
     default: return "?";
     }
 }

@@ -102,6 +102,19 @@ ss_node_kind ss_node_kind_of(const ss_node *node);
 uint32_t ss_node_id(const ss_node *node); /* index in creation order */
 ss_sim *ss_node_sim(const ss_node *node);
 
+/* Crash and restart.  A crashed node drops every packet that reaches it
+ * and sends nothing; whatever state it kept (its TCP connections) is lost.
+ * A restarted node is up again with empty tables.  Both at once, or at a
+ * later simulated time (at >= now). */
+int ss_node_crash(ss_sim *sim, ss_node *node, ss_time at);
+int ss_node_restart(ss_sim *sim, ss_node *node, ss_time at);
+bool ss_node_is_up(const ss_node *node);
+/* How many times the node has restarted. */
+uint32_t ss_node_boots(const ss_node *node);
+/* The layer above (TCP) registers what a crash wipes out. */
+typedef void (*ss_node_reset_fn)(ss_sim *sim, ss_node *node, void *ctx);
+void ss_node_set_reset(ss_node *node, ss_node_reset_fn fn, void *ctx);
+
 /* Called for each packet addressed to this node; the callback owns it. */
 typedef void (*ss_receive_fn)(ss_sim *sim, ss_node *node, ss_packet *packet, void *ctx);
 void ss_node_set_receiver(ss_node *node, ss_receive_fn fn, void *ctx);
@@ -120,6 +133,7 @@ typedef struct ss_node_stats {
     uint64_t dropped_ttl;         /* TTL reached zero at this router */
     uint64_t dropped_not_mine;    /* a host got a packet for another address */
     uint64_t dropped_no_receiver; /* addressed here, but nothing listens */
+    uint64_t dropped_down;        /* reached the node while it was crashed */
 } ss_node_stats;
 void ss_node_get_stats(const ss_node *node, ss_node_stats *out);
 

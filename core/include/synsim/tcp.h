@@ -56,7 +56,9 @@ typedef struct ss_tcp_callbacks {
     void (*peer_closed)(ss_tcp_conn *conn, void *ctx);
     /* The connection is over for the application: `err` is 0 after an
      * orderly close, or the errno a socket would report (ETIMEDOUT,
-     * ECONNREFUSED, ECONNRESET).  The connection may linger in TIME-WAIT. */
+     * ECONNREFUSED, ECONNRESET; ECONNABORTED after ss_tcp_abort(),
+     * EHOSTDOWN when this host crashed).  The connection may linger in
+     * TIME-WAIT. */
     void (*closed)(ss_tcp_conn *conn, int err, void *ctx);
 } ss_tcp_callbacks;
 
@@ -84,6 +86,19 @@ int ss_tcp_close(ss_tcp_conn *conn);
 /* Abort: RST to the peer, CLOSED at once (RFC 9293 3.10.5). */
 int ss_tcp_abort(ss_tcp_conn *conn);
 
+/* SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT: after
+ * `idle` without a segment from the peer, probe every `interval`; after
+ * `count` unanswered probes the connection fails with ETIMEDOUT.  Zero
+ * idle / interval / count take the host's tcp_keepalive_* values. */
+int ss_tcp_set_keepalive(ss_tcp_conn *conn, bool on, ss_time idle, ss_time interval, int count);
+/* TCP_USER_TIMEOUT: how long sent data may stay unacknowledged, and how
+ * long keepalive probes may go unanswered, before ETIMEDOUT; 0: off. */
+int ss_tcp_set_user_timeout(ss_tcp_conn *conn, ss_time timeout);
+/* The same for every connection a listener accepts (they inherit them, as
+ * accepted sockets inherit the listener's options in Linux). */
+int ss_tcp_listener_set_keepalive(ss_tcp_listener *listener, bool on, ss_time idle, ss_time interval, int count);
+int ss_tcp_listener_set_user_timeout(ss_tcp_listener *listener, ss_time timeout);
+
 void ss_tcp_conn_hold(ss_tcp_conn *conn);
 void ss_tcp_conn_release(ss_tcp_conn *conn);
 
@@ -104,6 +119,11 @@ typedef struct ss_tcp_info {
     uint32_t syn_retransmits;    /* SYNs (active) or SYN-ACKs (passive) resent */
     uint32_t retransmits;        /* segments resent after the handshake */
     ss_time rto, srtt;
+    bool keepalive;
+    ss_time keepalive_idle, keepalive_interval;
+    int keepalive_count;
+    uint32_t keepalive_probes; /* sent and not yet answered */
+    ss_time user_timeout;
     ss_time t_open;        /* connect() / SYN received */
     ss_time t_established;
     ss_time t_closed;      /* the closed callback */

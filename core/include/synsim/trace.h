@@ -32,6 +32,7 @@ typedef enum ss_drop_cause {
     SS_DROP_NOT_MINE = 7,
     SS_DROP_NO_RECEIVER = 8,
     SS_DROP_NOMEM = 9,
+    SS_DROP_HOST_DOWN = 10,
     SS_DROP_CAUSE_COUNT
 } ss_drop_cause;
 
