@@ -384,21 +384,60 @@ class Host(Node):
         from .tcp import tcp_counters
         return tcp_counters(self)
 
-    def listen(self, port, backlog=128):
-        """Accept connections on `port`; `backlog` is capped by somaxconn."""
-        from .tcp import Listener
+    def listen(self, port, backlog=128, keepalive=None, user_timeout=None):
+        """Accept connections on `port`; `backlog` is capped by somaxconn.
+        Accepted connections inherit `keepalive` and `user_timeout` (see
+        :meth:`connect`)."""
+        from .tcp import Listener, parse_keepalive
         port = _require_int(port, "port", 1, 65535)
         backlog = _require_int(backlog, "backlog", 0, 1 << 20)
+        ka = parse_keepalive(keepalive)
+        ut = 0 if user_timeout is None else parse_time(user_timeout, "user_timeout")
         rc, ptr = _c.ss_tcp_listen(self._ptr, port, backlog, None, None)
         if rc == _c.SS_EEXIST:
             raise ValueError(f"port {port} of {self.name!r} is already listening")
         check(rc, "listen")
+        if ka is not None:
+            check(_c.ss_tcp_listener_set_keepalive(ptr, True, *ka), "keepalive")
+        check(_c.ss_tcp_listener_set_user_timeout(ptr, ut), "user_timeout")
         return Listener(self, ptr, port)
 
-    def connect(self, to, port, at=None):
+    def crash(self, at=None):
+        """Crash the host now or at simulated time `at`: it stops answering
+        and loses every connection (they end with EHOSTDOWN)."""
+        return self._updown(_c.ss_node_crash, at)
+
+    def restart(self, at=None):
+        """Bring a crashed host back now or at `at`, with empty connection
+        tables: it answers segments of old connections with RST.  Its
+        listeners come back with it."""
+        return self._updown(_c.ss_node_restart, at)
+
+    def _updown(self, fn, at):
+        when = self._sim.now_ns if at is None else parse_time(at, "at")
+        if when < self._sim.now_ns:
+            raise ValueError(f"at must not be earlier than now ({self._sim.now}s); got {at!r}")
+        check(fn(self._sim._ptr, self._ptr, when), "at")
+        return self
+
+    @property
+    def is_up(self):
+        """False while the host is crashed."""
+        return bool(_c.ss_node_is_up(self._ptr))
+
+    def connect(self, to, port, at=None, keepalive=None, user_timeout=None):
         """Open a TCP connection to `to` (a node or an address) on `port`,
-        now or at simulated time `at`.  Returns the Connection."""
-        from .tcp import Connection
+        now or at simulated time `at`.  Returns the Connection.
+
+        keepalive: None or False (off), True (the host's tcp_keepalive_time,
+        _intvl and _probes), or a dict overriding them:
+        ``{"idle": "2s", "interval": "1s", "count": 3}``.
+        user_timeout: TCP_USER_TIMEOUT, a time (None: off)."""
+        from .tcp import Connection, parse_keepalive
+        ka = parse_keepalive(keepalive)
+        ut = 0 if user_timeout is None else parse_time(user_timeout, "user_timeout")
+        if not self.is_up:
+            raise RuntimeError(f"connect: {self.name!r} is crashed")
         if isinstance(to, Node):
             dst = _c.ss_node_addr(self._sim._own(to, "to")._ptr)
         else:
@@ -411,7 +450,11 @@ class Host(Node):
             raise ValueError(f"at must not be earlier than now ({self._sim.now}s); got {at!r}")
         rc, ptr = _c.ss_tcp_connect_at(self._ptr, dst, port, when, None, None)
         check(rc, "connect")
-        return Connection(self, ptr)
+        conn = Connection(self, ptr)
+        if ka is not None:
+            check(_c.ss_tcp_set_keepalive(ptr, True, *ka), "keepalive")
+        check(_c.ss_tcp_set_user_timeout(ptr, ut), "user_timeout")
+        return conn
 
 
 class Router(Node):

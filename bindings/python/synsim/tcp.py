@@ -4,7 +4,7 @@ import numbers
 
 from . import core as _c
 from .errors import check
-from .units import NS_PER_S
+from .units import NS_PER_S, parse_time
 
 __all__ = ["TcpSettings", "Listener", "Connection", "STATES"]
 
@@ -25,6 +25,29 @@ def counter_names():
         names.append(name)
         i += 1
     return names
+
+
+def parse_keepalive(keepalive):
+    """None for off, else (idle_ns, interval_ns, count) with 0 meaning the
+    host's default."""
+    if keepalive is None or keepalive is False:
+        return None
+    if keepalive is True:
+        return (0, 0, 0)
+    if not isinstance(keepalive, dict):
+        raise TypeError("keepalive must be True, False, None or a dict with idle, interval, count; "
+                        f"got {type(keepalive).__name__}")
+    unknown = set(keepalive) - {"idle", "interval", "count"}
+    if unknown:
+        raise ValueError(f"keepalive: unknown key(s) {sorted(unknown)}; allowed: idle, interval, count")
+    idle = parse_time(keepalive.get("idle", 0), "keepalive['idle']")
+    interval = parse_time(keepalive.get("interval", 0), "keepalive['interval']")
+    count = keepalive.get("count", 0)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+        raise TypeError(f"keepalive['count'] must be an integer; got {type(count).__name__}")
+    if not 0 <= count <= 127:
+        raise ValueError(f"keepalive['count'] must be from 1 to 127 (0: the host's); got {count!r}")
+    return (idle, interval, int(count))
 
 
 class TcpSettings:
@@ -173,6 +196,9 @@ class Connection:
         out.update(state=self.state, error=self.error,
                    local_addr=_c.ss_addr_text(i.local_addr), remote_addr=_c.ss_addr_text(i.remote_addr),
                    rto=i.rto / NS_PER_S, srtt=i.srtt / NS_PER_S,
+                   keepalive=bool(i.keepalive), keepalive_idle=i.keepalive_idle / NS_PER_S,
+                   keepalive_interval=i.keepalive_interval / NS_PER_S, keepalive_count=i.keepalive_count,
+                   keepalive_probes=i.keepalive_probes, user_timeout=i.user_timeout / NS_PER_S or None,
                    opened_at=_seconds_or_none(i.t_open), established_at=_seconds_or_none(i.t_established),
                    closed_at=_seconds_or_none(i.t_closed))
         return out
