@@ -104,7 +104,7 @@ void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tup
     c->last_oow_ack = -1;
     c->retrans_stamp = -1;
     c->last_rcv = stack->sim->now;
-    c->t_open = c->t_established = c->t_closed = -1;
+    c->t_open = c->t_established = c->t_accepted = c->t_closed = -1;
     c->ts_offset = tcp_ts_offset(stack, t);
     ss_timer_init(&c->rtx_timer, tcp_rtx_timer_fire, c);
     ss_timer_init(&c->delack_timer, tcp_delack_timer_fire, c);
@@ -427,6 +427,7 @@ void tcp_established(ss_tcp_conn *c)
 {
     tcp_set_state(c, SS_TCP_ESTABLISHED);
     c->t_established = c->stack->sim->now;
+    tcp_remember_peer(c->stack, c->h.t.raddr);
     /* RFC 6298 5.7: without an RTT sample from the handshake (the SYN was
      * resent), RTO starts at 3 s once established. */
     if (c->srtt == 0)
@@ -434,6 +435,8 @@ void tcp_established(ss_tcp_conn *c)
     c->retransmits = 0;
     c->last_rcv = c->stack->sim->now;
     tcp_keepalive_start(c);
+    if (c->passive)
+        return; /* the application hears of it when it accepts */
     if (c->cb.established)
         c->cb.established(c, c->ctx);
 }
@@ -857,6 +860,8 @@ void ss_tcp_conn_info(const ss_tcp_conn *c, ss_tcp_info *out)
         .user_timeout = c->user_timeout,
         .t_open = c->t_open,
         .t_established = c->t_established,
+        .t_accepted = c->t_accepted,
+        .cookie = c->cookie,
         .t_closed = c->t_closed,
         .bytes_sent = c->app_queued,
         .bytes_acked = c->bytes_acked,

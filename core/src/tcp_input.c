@@ -312,7 +312,7 @@ static void time_wait_input(ss_tcp_conn *c, ss_packet *p)
         ss_tcp_listener *l = tcp_listener_find(stack, c->h.t.lport);
         tcp_conn_finish(c, 0);
         if (l)
-            tcp_listener_input(l, p);
+            tcp_listener_input(l, p, true);
         return;
     }
     if ((f & SS_TCP_FIN) && p->tcp.seq + p->payload + 1 == c->rcv_nxt) {

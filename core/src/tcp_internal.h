@@ -148,7 +148,12 @@ struct ss_tcp_conn {
 
     /* statistics */
     uint32_t syn_retransmits, data_retransmits;
-    ss_time t_open, t_established, t_closed;
+    ss_time t_open, t_established, t_accepted, t_closed;
+    bool cookie; /* completed by a SYN cookie */
+    /* the listener's accept queue, until the application accepts it */
+    ss_tcp_listener *listener;
+    ss_tcp_conn *accept_next;
+    bool in_accept_queue;
     uint64_t bytes_acked, bytes_received;
 };
 
@@ -164,6 +169,7 @@ struct tcp_request {
     struct tcp_syn_options peer;
     uint8_t num_timeout; /* SYN-ACKs resent by the timer */
     uint8_t num_retrans; /* SYN-ACKs resent in all */
+    bool acked;          /* its ACK came while the accept queue was full */
     ss_time t_open;
     ss_time last_oow_ack;
     ss_timer timer;
@@ -178,6 +184,16 @@ struct ss_tcp_listener {
     bool keepalive;
     ss_time ka_idle, ka_interval, user_timeout;
     int ka_count;
+    uint32_t young; /* requests whose SYN-ACK was never resent */
+    ss_time last_overflow; /* last SYN cookie sent; -1: never */
+    /* accept queue: completed connections the application has not taken */
+    ss_tcp_conn *accept_head, *accept_tail;
+    uint32_t accept_queue_len;
+    ss_time accept_interval; /* 0: at once; SS_TIME_MAX: never */
+    ss_time next_accept;
+    ss_timer accept_timer;
+    uint32_t syn_queue_max, accept_queue_max;
+    uint64_t accepted, syn_received, cookies_sent;
     uint32_t syn_queue_len; /* requests pending */
     ss_tcp_callbacks cb;
     void *ctx;
@@ -194,9 +210,12 @@ struct tcp_stack {
     struct tcp_part *part;
     struct tcp_settings settings;
     struct tcp_counters counters;
-    ss_siphash_key isn_key, ts_key;
+    ss_siphash_key isn_key, ts_key, cookie_key[2];
     struct hash_table conns;    /* every connection not CLOSED, by 4-tuple */
     struct hash_table requests; /* SYN-RECEIVED requests, by 4-tuple */
+    /* peers a handshake completed with (Linux's tcp_peer_is_proven()) */
+    uint32_t *proven;
+    size_t proven_count, proven_size;
     ss_tcp_listener *listeners;
     uint16_t next_port;
 };
@@ -296,10 +315,27 @@ int tcp_open(ss_tcp_conn *c);
 void tcp_conn_input(ss_tcp_conn *c, ss_packet *p);
 
 /* ---- tcp_listen.c ----------------------------------------------------------------------- */
-void tcp_listener_input(ss_tcp_listener *l, ss_packet *p);
+void tcp_listener_input(ss_tcp_listener *l, ss_packet *p, bool from_time_wait);
+/* Forget the accept queue (a crash). */
+void tcp_listener_flush(ss_tcp_listener *l);
+void tcp_remember_peer(struct tcp_stack *stack, uint32_t addr);
+bool tcp_peer_is_proven(const struct tcp_stack *stack, uint32_t addr);
 void tcp_request_input(struct tcp_request *req, ss_packet *p);
 ss_tcp_listener *tcp_listener_find(struct tcp_stack *stack, uint16_t port);
 void tcp_listener_drop_requests(ss_tcp_listener *l);
+
+/* ---- tcp_cookie.c ---------------------------------------------------------------------------- */
+uint32_t tcp_cookie_count(const struct tcp_stack *stack);
+/* The cookie ISN for a SYN with `peer_seq`; *mss is rounded down to the
+ * table entry the cookie encodes. */
+uint32_t tcp_cookie_make(const struct tcp_stack *stack, const struct tcp_tuple *t, uint32_t peer_seq, uint16_t *mss);
+/* The MSS a cookie encodes, or 0 when it is forged or too old.  `cookie`
+ * is SEG.ACK - 1 and `peer_seq` SEG.SEQ - 1 of the returning ACK. */
+uint16_t tcp_cookie_check(const struct tcp_stack *stack, const struct tcp_tuple *t, uint32_t cookie, uint32_t peer_seq);
+/* TSval carrying the peer's window scale and SACK in its low bits. */
+uint32_t tcp_cookie_tsval(uint32_t ts_now, const struct tcp_syn_options *peer);
+/* Options back from the ACK's TSecr (less our offset); false: refuse. */
+bool tcp_cookie_options(const struct tcp_stack *stack, uint32_t tsecr, struct tcp_syn_options *out);
 
 /* ---- state changes: one place, observed by the trace and by tests ---------------------- */
 typedef void (*tcp_transition_fn)(ss_sim *sim, uint32_t conn_id, ss_tcp_state from, ss_tcp_state to);

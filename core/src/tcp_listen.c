@@ -1,11 +1,18 @@
-/* Passive open: listeners, and the request records that stand for
- * connections in SYN-RECEIVED until the handshake completes (Linux's
- * request socks, net/ipv4/tcp_minisocks.c tcp_check_req(), as of 6.x). */
+/* Passive open as Linux 6.x builds it: listeners, their SYN queue of small
+ * request records (connections in SYN-RECEIVED), SYN cookies when that
+ * queue is full, and the accept queue of completed connections
+ * (net/ipv4/tcp_input.c tcp_conn_request(), inet_connection_sock.c
+ * reqsk_timer_handler(), tcp_minisocks.c tcp_check_req(), syncookies.c). */
 #include "alloc.h"
 #include "synsim/error.h"
 #include "tcp_internal.h"
 
+/* TCP_SYNCOOKIE_VALID: ACKs are checked as cookies only this long after
+ * the listener last sent one. */
+#define SYNCOOKIE_VALID (2 * 60 * SS_SEC)
+
 static void request_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx);
+static void accept_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx);
 
 ss_tcp_listener *tcp_listener_find(struct tcp_stack *stack, uint16_t port)
 {
@@ -32,8 +39,10 @@ int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callba
         return SS_ENOMEM;
     l->stack = stack;
     l->port = port;
-    /* inet_listen(): the backlog is capped by somaxconn. */
+    /* inet_listen(): sk_max_ack_backlog = min(backlog, somaxconn). */
     l->backlog = backlog < stack->settings.somaxconn ? backlog : (int)stack->settings.somaxconn;
+    l->last_overflow = -1;
+    ss_timer_init(&l->accept_timer, accept_timer_fire, l);
     if (cb)
         l->cb = *cb;
     l->ctx = ctx;
@@ -43,31 +52,35 @@ int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callba
     return 0;
 }
 
-int ss_tcp_listener_set_keepalive(ss_tcp_listener *l, bool on, ss_time idle, ss_time interval, int count)
+int ss_tcp_listener_info_get(const ss_tcp_listener *l, ss_tcp_listener_info *out)
 {
-    if (!l || idle < 0 || interval < 0 || count < 0 || count > 127)
+    if (!l || !out)
         return SS_EINVAL;
-    l->keepalive = on;
-    l->ka_idle = idle;
-    l->ka_interval = interval;
-    l->ka_count = count;
+    *out = (ss_tcp_listener_info){
+        .port = l->port,
+        .backlog = l->backlog,
+        .syn_queue = l->syn_queue_len,
+        .accept_queue = l->accept_queue_len,
+        .syn_queue_max = l->syn_queue_max,
+        .accept_queue_max = l->accept_queue_max,
+        .syn_received = l->syn_received,
+        .cookies_sent = l->cookies_sent,
+        .accepted = l->accepted,
+    };
     return 0;
 }
 
-int ss_tcp_listener_set_user_timeout(ss_tcp_listener *l, ss_time timeout)
-{
-    if (!l || timeout < 0)
-        return SS_EINVAL;
-    l->user_timeout = timeout;
-    return 0;
-}
+/* ---- the SYN queue ------------------------------------------------------------------ */
 
 static void request_drop(struct tcp_request *req, ss_tcp_state to)
 {
-    struct tcp_stack *stack = req->listener->stack;
+    ss_tcp_listener *l = req->listener;
+    struct tcp_stack *stack = l->stack;
     tcp_trace_transition(stack, req->id, &req->h.t, SS_TCP_SYN_RECEIVED, to);
     tcp_table_remove(&stack->requests, &req->h);
-    req->listener->syn_queue_len--;
+    l->syn_queue_len--;
+    if (req->num_timeout == 0)
+        l->young--;
     tcp_request_free(stack, req);
 }
 
@@ -83,38 +96,34 @@ void tcp_listener_drop_requests(ss_tcp_listener *l)
     }
 }
 
-int ss_tcp_listener_close(ss_tcp_listener *l)
+/* The SYN-ACK for a request or a cookie: our options, limited to what the
+ * peer offered. */
+static void send_synack(struct tcp_stack *stack, const struct tcp_tuple *t, uint32_t iss, uint32_t irs,
+                        const struct tcp_syn_options *peer, bool cookie, uint32_t conn_id)
 {
-    if (!l || l->closed)
-        return SS_EINVAL;
-    tcp_listener_drop_requests(l);
-    /* The listener stays allocated (the application may hold it) but no
-     * longer matches arriving segments. */
-    l->closed = true;
-    return 0;
-}
-
-/* SYN-ACK for a request: our options, limited to what the peer offered. */
-static void send_synack(struct tcp_request *req)
-{
-    struct tcp_stack *stack = req->listener->stack;
     struct tcp_syn_options offer;
-    tcp_local_syn_options(stack, req->h.t.raddr, &offer);
-    offer.wscale_ok = offer.wscale_ok && req->peer.wscale_ok;
-    offer.sack_ok = offer.sack_ok && req->peer.sack_ok;
-    offer.ts_ok = offer.ts_ok && req->peer.ts_ok;
-    offer.tsval = tcp_now_ms(stack) + tcp_ts_offset(stack, &req->h.t);
+    tcp_local_syn_options(stack, t->raddr, &offer);
+    offer.wscale_ok = offer.wscale_ok && peer->wscale_ok;
+    offer.sack_ok = offer.sack_ok && peer->sack_ok;
+    offer.ts_ok = offer.ts_ok && peer->ts_ok;
+    uint32_t ts_now = tcp_now_ms(stack) + tcp_ts_offset(stack, t);
+    offer.tsval = cookie ? tcp_cookie_tsval(ts_now, peer) : ts_now;
     struct tcp_segment seg = {
-        .seq = req->iss,
-        .ack = req->irs + 1,
+        .seq = iss,
+        .ack = irs + 1,
         .flags = SS_TCP_SYN | SS_TCP_ACK,
         .window = stack->settings.tcp_rmem > TCP_SYN_WINDOW ? TCP_SYN_WINDOW : (uint32_t)stack->settings.tcp_rmem,
         .syn_options = true,
         .offer = &offer,
         .tsval = offer.tsval,
-        .tsecr = req->peer.tsval,
+        .tsecr = peer->tsval,
     };
-    tcp_emit(stack, &req->h.t, &seg, req->id);
+    tcp_emit(stack, t, &seg, conn_id);
+}
+
+static void request_synack(struct tcp_request *req)
+{
+    send_synack(req->listener->stack, &req->h.t, req->iss, req->irs, &req->peer, false, req->id);
 }
 
 static void request_arm(struct tcp_request *req)
@@ -127,20 +136,19 @@ static void request_arm(struct tcp_request *req)
         ss_sim_fail(req->listener->stack->sim, SS_ENOMEM);
 }
 
-/* RFC 9293 3.10.7.2, LISTEN. */
-void tcp_listener_input(ss_tcp_listener *l, ss_packet *p)
+static bool syn_queue_full(const ss_tcp_listener *l)
+{
+    return l->syn_queue_len > (uint32_t)l->backlog; /* inet_csk_reqsk_queue_is_full() */
+}
+
+static bool accept_queue_full(const ss_tcp_listener *l)
+{
+    return l->accept_queue_len > (uint32_t)l->backlog; /* sk_acceptq_is_full() */
+}
+
+static void request_new(ss_tcp_listener *l, const ss_packet *p, const struct tcp_syn_options *peer)
 {
     struct tcp_stack *stack = l->stack;
-    uint8_t f = p->tcp.flags;
-    if (f & SS_TCP_RST)
-        return; /* first: an incoming RST is ignored */
-    if (f & SS_TCP_ACK) {
-        tcp_send_reset_for(stack, p, 0); /* second: any ACK is bad here */
-        return;
-    }
-    if (!(f & SS_TCP_SYN))
-        return;
-    /* third: a SYN makes a request in SYN-RECEIVED and gets a SYN,ACK. */
     struct tcp_request *req;
     if (tcp_request_alloc(stack, &req) < 0) {
         ss_sim_fail(stack->sim, SS_ENOMEM);
@@ -158,32 +166,370 @@ void tcp_listener_input(ss_tcp_listener *l, ss_packet *p)
     req->iss = tcp_isn(stack, &req->h.t);
     req->t_open = stack->sim->now;
     req->last_oow_ack = -1;
-    tcp_parse_syn_options(p, &req->peer);
+    req->peer = *peer;
     ss_timer_init(&req->timer, request_timer_fire, req);
     l->syn_queue_len++;
+    l->young++;
+    if (l->syn_queue_len > l->syn_queue_max)
+        l->syn_queue_max = l->syn_queue_len;
     tcp_trace_transition(stack, req->id, &req->h.t, SS_TCP_LISTEN, SS_TCP_SYN_RECEIVED);
-    send_synack(req);
+    request_synack(req);
     request_arm(req);
 }
 
+/* A SYN for the listener (tcp_conn_request()). */
+static void syn_arrived(ss_tcp_listener *l, const ss_packet *p, bool from_time_wait)
+{
+    struct tcp_stack *stack = l->stack;
+    struct tcp_counters *n = &stack->counters;
+    int64_t cookies = stack->settings.tcp_syncookies;
+    bool want_cookie = false;
+    l->syn_received++;
+    /* A SYN that ends a TIME-WAIT is taken without these limits. */
+    if (!from_time_wait && (cookies == 2 || syn_queue_full(l))) {
+        /* tcp_syn_flood_action() */
+        if (!cookies) {
+            n->TCPReqQFullDrop++;
+            n->ListenDrops++;
+            return;
+        }
+        want_cookie = true;
+        n->TCPReqQFullDoCookies++;
+    }
+    if (accept_queue_full(l)) {
+        n->ListenOverflows++;
+        n->ListenDrops++;
+        return;
+    }
+    struct tcp_syn_options peer;
+    tcp_parse_syn_options(p, &peer);
+    if (!want_cookie) {
+        /* Without cookies the last quarter of tcp_max_syn_backlog is kept
+         * for peers that completed a handshake before. */
+        int64_t max = stack->settings.tcp_max_syn_backlog;
+        if (!cookies && !from_time_wait && max - (int64_t)l->syn_queue_len < (max >> 2) &&
+            !tcp_peer_is_proven(stack, p->src)) {
+            n->ListenDrops++;
+            return;
+        }
+        request_new(l, p, &peer);
+        return;
+    }
+    /* A cookie: the SYN-ACK carries everything; nothing is kept. */
+    struct tcp_tuple t = {p->dst, p->src, p->tcp.dport, p->tcp.sport};
+    uint16_t mss = peer.mss;
+    uint32_t iss = tcp_cookie_make(stack, &t, p->tcp.seq, &mss);
+    l->last_overflow = stack->sim->now; /* tcp_synq_overflow() */
+    l->cookies_sent++;
+    n->SyncookiesSent++;
+    send_synack(stack, &t, iss, p->tcp.seq, &peer, true, 0);
+}
+
+/* ---- the accept queue ---------------------------------------------------------------- */
+
+static ss_tcp_conn *accept_dequeue(ss_tcp_listener *l)
+{
+    ss_tcp_conn *c = l->accept_head;
+    if (!c)
+        return NULL;
+    l->accept_head = c->accept_next;
+    if (!l->accept_head)
+        l->accept_tail = NULL;
+    l->accept_queue_len--;
+    c->accept_next = NULL;
+    c->in_accept_queue = false;
+    return c;
+}
+
+/* accept(): the application takes the connection and hears of it. */
+static void accept_one(ss_tcp_listener *l)
+{
+    ss_tcp_conn *c = accept_dequeue(l);
+    if (!c)
+        return;
+    struct tcp_stack *stack = l->stack;
+    l->accepted++;
+    c->t_accepted = stack->sim->now;
+    l->next_accept = stack->sim->now + l->accept_interval;
+    c->cb = l->cb;
+    c->ctx = l->ctx;
+    /* A connection that died in the queue is handed over closed. */
+    bool alive = c->state != SS_TCP_CLOSED;
+    if (c->cb.established && alive)
+        c->cb.established(c, c->ctx);
+    if (!alive && c->cb.closed)
+        c->cb.closed(c, c->error, c->ctx);
+    ss_tcp_conn_release(c); /* the queue's hold */
+}
+
+static void accept_schedule(ss_tcp_listener *l)
+{
+    ss_sim *sim = l->stack->sim;
+    if (!l->accept_head || l->accept_interval == SS_TIME_MAX || ss_timer_armed(&l->accept_timer))
+        return;
+    ss_time at = l->next_accept > sim->now ? l->next_accept : sim->now;
+    if (ss_timer_arm(sim, &l->accept_timer, at) < 0)
+        ss_sim_fail(sim, SS_ENOMEM);
+}
+
+static void accept_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
+{
+    (void)sim, (void)timer;
+    ss_tcp_listener *l = ctx;
+    accept_one(l);
+    accept_schedule(l);
+}
+
+static void accept_enqueue(ss_tcp_listener *l, ss_tcp_conn *c)
+{
+    ss_tcp_conn_hold(c);
+    c->listener = l;
+    c->in_accept_queue = true;
+    if (l->accept_tail)
+        l->accept_tail->accept_next = c;
+    else
+        l->accept_head = c;
+    l->accept_tail = c;
+    l->accept_queue_len++;
+    if (l->accept_queue_len > l->accept_queue_max)
+        l->accept_queue_max = l->accept_queue_len;
+    if (l->accept_interval == 0)
+        accept_one(l);
+    else
+        accept_schedule(l);
+}
+
+int ss_tcp_listener_set_accept(ss_tcp_listener *l, ss_time interval)
+{
+    if (!l || interval < 0)
+        return SS_EINVAL;
+    l->accept_interval = interval;
+    while (interval == 0 && l->accept_head)
+        accept_one(l);
+    accept_schedule(l);
+    return 0;
+}
+
+void tcp_listener_flush(ss_tcp_listener *l)
+{
+    ss_timer_cancel(l->stack->sim, &l->accept_timer);
+    ss_tcp_conn *c;
+    while ((c = accept_dequeue(l)) != NULL)
+        ss_tcp_conn_release(c);
+}
+
+int ss_tcp_listener_close(ss_tcp_listener *l)
+{
+    if (!l || l->closed)
+        return SS_EINVAL;
+    tcp_listener_drop_requests(l);
+    /* inet_csk_listen_stop(): connections nobody accepted are reset. */
+    ss_timer_cancel(l->stack->sim, &l->accept_timer);
+    ss_tcp_conn *c;
+    while ((c = accept_dequeue(l)) != NULL) {
+        if (c->state != SS_TCP_CLOSED)
+            ss_tcp_abort(c);
+        ss_tcp_conn_release(c);
+    }
+    /* The listener stays allocated (the application may hold it) but no
+     * longer matches arriving segments. */
+    l->closed = true;
+    return 0;
+}
+
+/* ---- completing a handshake ------------------------------------------------------------ */
+
+/* The full connection, born ESTABLISHED from a request or a cookie, and
+ * queued for accept.  Returns NULL if memory ran out. */
+static ss_tcp_conn *child_new(ss_tcp_listener *l, const struct tcp_tuple *t, uint32_t id, uint32_t iss, uint32_t irs,
+                              const struct tcp_syn_options *peer, const ss_packet *ack)
+{
+    struct tcp_stack *stack = l->stack;
+    ss_tcp_conn *c;
+    if (tcp_conn_alloc(stack, &c) < 0) {
+        ss_sim_fail(stack->sim, SS_ENOMEM);
+        return NULL;
+    }
+    tcp_conn_init(c, stack, t);
+    if (tcp_table_insert(&stack->conns, &c->h) < 0) {
+        ss_sim_fail(stack->sim, SS_ENOMEM);
+        tcp_conn_recycle(stack, c);
+        return NULL;
+    }
+    c->in_table = true;
+    c->id = id;
+    c->passive = true;
+    c->state = SS_TCP_SYN_RECEIVED; /* the request's state, carried over */
+    c->iss = iss;
+    c->snd_una = c->snd_nxt = c->snd_max = iss + 1;
+    c->irs = irs;
+    c->rcv_nxt = irs + 1;
+    struct tcp_syn_options local;
+    tcp_local_syn_options(stack, t->raddr, &local);
+    local.wscale_ok = local.wscale_ok && peer->wscale_ok;
+    local.sack_ok = local.sack_ok && peer->sack_ok;
+    local.ts_ok = local.ts_ok && peer->ts_ok;
+    tcp_negotiate(c, &local, peer);
+    c->snd_wnd = c->max_snd_wnd = (uint32_t)ack->tcp.window << c->snd_wscale;
+    c->snd_wl1 = ack->tcp.seq;
+    c->snd_wl2 = ack->tcp.ack;
+    c->keepalive = l->keepalive;
+    c->ka_idle = l->ka_idle;
+    c->ka_interval = l->ka_interval;
+    c->ka_count = l->ka_count;
+    c->user_timeout = l->user_timeout;
+    stack->counters.PassiveOpens++; /* tcp_create_openreq_child() */
+    tcp_established(c);
+    return c;
+}
+
+/* The ACK brought by the handshake's end may carry data or a FIN. */
+static void child_first_segment(ss_tcp_listener *l, ss_tcp_conn *c, ss_packet *ack)
+{
+    ss_tcp_conn_hold(c);
+    if (ack->payload || (ack->tcp.flags & SS_TCP_FIN))
+        tcp_conn_input(c, ack);
+    accept_enqueue(l, c);
+    ss_tcp_conn_release(c);
+}
+
+/* Accept queue full at the handshake's end (tcp_check_req() listen_overflow):
+ * with tcp_abort_on_overflow=0 the ACK is dropped and the request kept,
+ * so the SYN-ACK is resent and the client's answer may find room later. */
+static bool overflow_on_ack(ss_tcp_listener *l)
+{
+    if (!accept_queue_full(l))
+        return false;
+    l->stack->counters.ListenOverflows++;
+    l->stack->counters.ListenDrops++;
+    return true;
+}
+
+static void request_complete(struct tcp_request *req, ss_packet *p)
+{
+    ss_tcp_listener *l = req->listener;
+    struct tcp_stack *stack = l->stack;
+    if (overflow_on_ack(l)) {
+        if (stack->settings.tcp_abort_on_overflow) {
+            tcp_send_reset_for(stack, p, req->id);
+            stack->counters.EmbryonicRsts++;
+            request_drop(req, SS_TCP_CLOSED);
+        } else {
+            req->acked = true;
+        }
+        return;
+    }
+    struct tcp_tuple t = req->h.t;
+    struct tcp_syn_options peer = req->peer;
+    uint32_t id = req->id, iss = req->iss, irs = req->irs, resent = req->num_retrans;
+    ss_time opened = req->t_open;
+    tcp_table_remove(&stack->requests, &req->h);
+    l->syn_queue_len--;
+    if (req->num_timeout == 0)
+        l->young--;
+    tcp_request_free(stack, req);
+    ss_tcp_conn *c = child_new(l, &t, id, iss, irs, &peer, p);
+    if (!c)
+        return;
+    c->t_open = opened;
+    c->syn_retransmits = resent;
+    /* As Linux tcp_synack_rtt_meas(): the SYN-ACK's round trip is the first
+     * RTT sample, unless it was resent. */
+    if (resent == 0)
+        tcp_rtt_sample(c, stack->sim->now - opened);
+    child_first_segment(l, c, p);
+}
+
+/* An ACK for no request while the listener recently sent cookies
+ * (cookie_v4_check()).  Returns true when it made a connection or was
+ * dropped for lack of room; false sends it on to LISTEN processing. */
+static bool cookie_ack(ss_tcp_listener *l, ss_packet *p)
+{
+    struct tcp_stack *stack = l->stack;
+    struct tcp_counters *n = &stack->counters;
+    if (!stack->settings.tcp_syncookies || l->last_overflow < 0 ||
+        stack->sim->now - l->last_overflow >= SYNCOOKIE_VALID)
+        return false;
+    struct tcp_tuple t = {p->dst, p->src, p->tcp.dport, p->tcp.sport};
+    uint16_t mss = tcp_cookie_check(stack, &t, p->tcp.ack - 1, p->tcp.seq - 1);
+    if (!mss) {
+        n->SyncookiesFailed++;
+        return false;
+    }
+    n->SyncookiesRecv++;
+    struct tcp_syn_options peer = {.mss = mss};
+    if (p->tcp.has_ts && p->tcp.tsecr) {
+        uint32_t tsecr = p->tcp.tsecr - tcp_ts_offset(stack, &t);
+        if (!tcp_cookie_options(stack, tsecr, &peer))
+            return false;
+        peer.tsval = p->tcp.tsval;
+    }
+    if (overflow_on_ack(l))
+        return true;
+    ss_tcp_conn *c = child_new(l, &t, tcp_new_id(stack), p->tcp.ack - 1, p->tcp.seq - 1, &peer, p);
+    if (!c)
+        return true;
+    c->cookie = true;
+    c->t_open = stack->sim->now;
+    child_first_segment(l, c, p);
+    return true;
+}
+
+/* RFC 9293 3.10.7.2, LISTEN. */
+void tcp_listener_input(ss_tcp_listener *l, ss_packet *p, bool from_time_wait)
+{
+    uint8_t f = p->tcp.flags;
+    if (f & SS_TCP_RST)
+        return; /* first: an incoming RST is ignored */
+    if (f & SS_TCP_ACK) {
+        /* second: an ACK is bad here, unless it returns a SYN cookie */
+        if (!(f & SS_TCP_SYN) && cookie_ack(l, p))
+            return;
+        tcp_send_reset_for(l->stack, p, 0);
+        return;
+    }
+    if (f & SS_TCP_SYN)
+        syn_arrived(l, p, from_time_wait); /* third */
+}
+
+/* ---- the request timer ------------------------------------------------------------------- */
+
 /* Linux reqsk_timer_handler(): resend the SYN-ACK with doubling timeouts;
- * after tcp_synack_retries the request is dropped. */
+ * after tcp_synack_retries the request is dropped.  When the queue is
+ * more than half full, requests that already timed out get fewer retries,
+ * so that old half-open requests (a flood) make room for young ones. */
 static void request_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
 {
     (void)sim, (void)timer;
     struct tcp_request *req = ctx;
-    struct tcp_stack *stack = req->listener->stack;
-    if (req->num_timeout >= stack->settings.tcp_synack_retries) {
+    ss_tcp_listener *l = req->listener;
+    struct tcp_stack *stack = l->stack;
+    int64_t max_retries = stack->settings.tcp_synack_retries;
+    uint32_t qlen = l->syn_queue_len;
+    uint32_t half = (uint32_t)l->backlog > 8 ? (uint32_t)l->backlog : 8;
+    if ((qlen << 1) > half) {
+        uint64_t young = (uint64_t)l->young << 1;
+        while (max_retries > 2) {
+            if (qlen < young)
+                break;
+            max_retries--;
+            young <<= 1;
+        }
+    }
+    if (req->num_timeout >= max_retries) {
         request_drop(req, SS_TCP_CLOSED);
         return;
     }
-    req->num_timeout++;
+    if (req->num_timeout++ == 0)
+        l->young--;
     req->num_retrans++;
     stack->counters.RetransSegs++;
     stack->counters.TCPSynRetrans++;
-    send_synack(req);
+    request_synack(req);
     request_arm(req);
 }
+
+/* ---- segments for a request (tcp_check_req()) -------------------------------------------- */
 
 static bool request_rate_limited(struct tcp_request *req)
 {
@@ -193,60 +539,6 @@ static bool request_rate_limited(struct tcp_request *req)
         return true;
     req->last_oow_ack = now;
     return false;
-}
-
-/* The handshake's last ACK: the full connection is born, ESTABLISHED. */
-static void request_complete(struct tcp_request *req, ss_packet *p)
-{
-    ss_tcp_listener *l = req->listener;
-    struct tcp_stack *stack = l->stack;
-    ss_tcp_conn *c;
-    if (tcp_conn_alloc(stack, &c) < 0) {
-        ss_sim_fail(stack->sim, SS_ENOMEM);
-        return;
-    }
-    tcp_conn_init(c, stack, &req->h.t);
-    c->id = req->id;
-    c->passive = true;
-    c->state = SS_TCP_SYN_RECEIVED; /* the request's state, carried over */
-    c->iss = req->iss;
-    c->snd_una = c->snd_nxt = c->snd_max = req->iss + 1;
-    c->irs = req->irs;
-    c->rcv_nxt = req->irs + 1;
-    c->t_open = req->t_open;
-    c->syn_retransmits = req->num_retrans;
-    struct tcp_syn_options local;
-    tcp_local_syn_options(stack, req->h.t.raddr, &local);
-    tcp_negotiate(c, &local, &req->peer);
-    c->snd_wnd = c->max_snd_wnd = (uint32_t)p->tcp.window << c->snd_wscale;
-    c->snd_wl1 = p->tcp.seq;
-    c->snd_wl2 = p->tcp.ack;
-    /* As Linux tcp_synack_rtt_meas(): the SYN-ACK's round trip is the first
-     * RTT sample, unless it was resent. */
-    if (req->num_retrans == 0)
-        tcp_rtt_sample(c, stack->sim->now - req->t_open);
-    c->cb = l->cb;
-    c->ctx = l->ctx;
-    c->keepalive = l->keepalive;
-    c->ka_idle = l->ka_idle;
-    c->ka_interval = l->ka_interval;
-    c->ka_count = l->ka_count;
-    c->user_timeout = l->user_timeout;
-    tcp_table_remove(&stack->requests, &req->h);
-    l->syn_queue_len--;
-    tcp_request_free(stack, req);
-    if (tcp_table_insert(&stack->conns, &c->h) < 0) {
-        ss_sim_fail(stack->sim, SS_ENOMEM);
-        tcp_conn_recycle(stack, c);
-        return;
-    }
-    c->in_table = true;
-    stack->counters.PassiveOpens++;
-    tcp_established(c);
-    /* The ACK may carry data or a FIN: process it as an established
-     * connection would. */
-    if (c->state == SS_TCP_ESTABLISHED && (p->payload || (p->tcp.flags & SS_TCP_FIN)))
-        tcp_conn_input(c, p);
 }
 
 /* As Linux tcp_in_window(): the segment [seq, end) starts at the window's
@@ -260,7 +552,6 @@ static bool in_window(uint32_t seq, uint32_t end, uint32_t left, uint32_t right)
     return seq == right && seq == end;
 }
 
-/* A segment for a request (Linux tcp_check_req(), in its order). */
 void tcp_request_input(struct tcp_request *req, ss_packet *p)
 {
     struct tcp_stack *stack = req->listener->stack;
@@ -273,7 +564,7 @@ void tcp_request_input(struct tcp_request *req, ss_packet *p)
             req->num_retrans++;
             stack->counters.RetransSegs++;
             stack->counters.TCPSynRetrans++;
-            send_synack(req);
+            request_synack(req);
             request_arm(req);
         } else {
             stack->counters.TCPACKSkippedSynRecv++;
@@ -310,4 +601,25 @@ void tcp_request_input(struct tcp_request *req, ss_packet *p)
     if (!(f & SS_TCP_ACK))
         return;
     request_complete(req, p);
+}
+
+/* ---- options inherited by accepted connections ----------------------------------------------- */
+
+int ss_tcp_listener_set_keepalive(ss_tcp_listener *l, bool on, ss_time idle, ss_time interval, int count)
+{
+    if (!l || idle < 0 || interval < 0 || count < 0 || count > 127)
+        return SS_EINVAL;
+    l->keepalive = on;
+    l->ka_idle = idle;
+    l->ka_interval = interval;
+    l->ka_count = count;
+    return 0;
+}
+
+int ss_tcp_listener_set_user_timeout(ss_tcp_listener *l, ss_time timeout)
+{
+    if (!l || timeout < 0)
+        return SS_EINVAL;
+    l->user_timeout = timeout;
+    return 0;
 }

@@ -20,6 +20,7 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
             continue;
         ss_free(stack->conns.buckets);
         ss_free(stack->requests.buckets);
+        ss_free(stack->proven);
         for (ss_tcp_listener *l = stack->listeners, *next; l; l = next) {
             next = l->next;
             ss_free(l);
@@ -70,6 +71,14 @@ static void seed_key(ss_sim *sim, ss_node *node, const char *purpose, ss_siphash
     key->k1 = ss_rng_next(&rng);
 }
 
+static void seed_keys(struct tcp_stack *stack)
+{
+    seed_key(stack->sim, stack->node, "isn", &stack->isn_key);
+    seed_key(stack->sim, stack->node, "ts", &stack->ts_key);
+    seed_key(stack->sim, stack->node, "cookie0", &stack->cookie_key[0]);
+    seed_key(stack->sim, stack->node, "cookie1", &stack->cookie_key[1]);
+}
+
 static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
 
 /* A crash or a restart: every connection and pending request is gone
@@ -77,6 +86,7 @@ static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
  * the host.  Counters span the whole simulation, not one boot. */
 static void tcp_stack_reset(ss_sim *sim, ss_node *node, void *ctx)
 {
+    (void)sim;
     struct tcp_stack *stack = ctx;
     while (stack->conns.count) {
         for (size_t i = 0; i < stack->conns.size; i++) {
@@ -86,13 +96,13 @@ static void tcp_stack_reset(ss_sim *sim, ss_node *node, void *ctx)
             }
         }
     }
-    for (ss_tcp_listener *l = stack->listeners; l; l = l->next)
+    for (ss_tcp_listener *l = stack->listeners; l; l = l->next) {
+        tcp_listener_flush(l);
         if (!l->closed)
             tcp_listener_drop_requests(l);
-    if (!node->down) {
-        seed_key(sim, node, "isn", &stack->isn_key);
-        seed_key(sim, node, "ts", &stack->ts_key);
     }
+    if (!node->down)
+        seed_keys(stack);
 }
 
 int tcp_stack_get(ss_node *node, struct tcp_stack **out)
@@ -119,8 +129,7 @@ int tcp_stack_get(ss_node *node, struct tcp_stack **out)
     stack->node = node;
     stack->part = part;
     tcp_settings_default(&stack->settings);
-    seed_key(sim, node, "isn", &stack->isn_key);
-    seed_key(sim, node, "ts", &stack->ts_key);
+    seed_keys(stack);
     /* The first ephemeral port is drawn per host, then ports go up by one;
      * Linux draws each from a hash of the destination as well. */
     ss_siphash_key port_key;
@@ -285,6 +294,48 @@ uint32_t tcp_ts_offset(struct tcp_stack *stack, const struct tcp_tuple *t)
     return (uint32_t)ss_siphash_u32(&stack->ts_key, words, 2);
 }
 
+/* An open-addressing set of addresses; it only grows, with the number of
+ * distinct peers that completed a handshake. */
+static size_t proven_slot(const struct tcp_stack *stack, uint32_t addr)
+{
+    size_t j = (size_t)(addr * 2654435761u) & (stack->proven_size - 1);
+    while (stack->proven[j] && stack->proven[j] != addr)
+        j = (j + 1) & (stack->proven_size - 1);
+    return j;
+}
+
+static bool peer_proven(const struct tcp_stack *stack, uint32_t addr)
+{
+    return stack->proven_size && stack->proven[proven_slot(stack, addr)] == addr;
+}
+
+void tcp_remember_peer(struct tcp_stack *stack, uint32_t addr)
+{
+    if (!addr || peer_proven(stack, addr))
+        return;
+    if ((stack->proven_count + 1) * 2 > stack->proven_size) {
+        size_t size = stack->proven_size ? stack->proven_size * 2 : 64;
+        uint32_t *old = stack->proven;
+        size_t old_size = stack->proven_size;
+        uint32_t *grown = ss_calloc(size, sizeof *grown);
+        if (!grown)
+            return; /* forgetting a peer only costs it the last quarter */
+        stack->proven = grown;
+        stack->proven_size = size;
+        for (size_t i = 0; i < old_size; i++)
+            if (old[i])
+                stack->proven[proven_slot(stack, old[i])] = old[i];
+        ss_free(old);
+    }
+    stack->proven[proven_slot(stack, addr)] = addr;
+    stack->proven_count++;
+}
+
+bool tcp_peer_is_proven(const struct tcp_stack *stack, uint32_t addr)
+{
+    return peer_proven(stack, addr);
+}
+
 uint32_t tcp_now_ms(const struct tcp_stack *stack)
 {
     return (uint32_t)(stack->sim->now / SS_MSEC);
@@ -328,7 +379,7 @@ static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx)
         if (req)
             tcp_request_input(req, p);
         else if (l)
-            tcp_listener_input(l, p);
+            tcp_listener_input(l, p, false);
         else
             tcp_closed_port_input(stack, p);
     }

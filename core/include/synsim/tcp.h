@@ -76,8 +76,25 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
  * cb->established; its other callbacks are cb's too. */
 int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callbacks *cb, void *ctx,
                   ss_tcp_listener **out);
-/* Stop listening: pending half-open requests are dropped. */
+/* Stop listening: pending half-open requests are dropped, connections
+ * waiting in the accept queue are reset. */
 int ss_tcp_listener_close(ss_tcp_listener *listener);
+/* The application's accept policy: 0 accepts each connection as soon as
+ * it completes (the default); a positive interval accepts one connection
+ * per interval (a busy server); SS_TIME_MAX never accepts. */
+int ss_tcp_listener_set_accept(ss_tcp_listener *listener, ss_time interval);
+
+typedef struct ss_tcp_listener_info {
+    uint16_t port;
+    int backlog;              /* min(listen()'s backlog, somaxconn) */
+    uint32_t syn_queue;       /* requests in SYN-RECEIVED now */
+    uint32_t accept_queue;    /* completed, not yet accepted */
+    uint32_t syn_queue_max, accept_queue_max; /* the most seen */
+    uint64_t syn_received;    /* SYNs that reached it */
+    uint64_t cookies_sent;
+    uint64_t accepted;
+} ss_tcp_listener_info;
+int ss_tcp_listener_info_get(const ss_tcp_listener *listener, ss_tcp_listener_info *out);
 
 /* Queue `bytes` of data to send (contents are not modelled). */
 int ss_tcp_send(ss_tcp_conn *conn, uint64_t bytes);
@@ -125,7 +142,9 @@ typedef struct ss_tcp_info {
     uint32_t keepalive_probes; /* sent and not yet answered */
     ss_time user_timeout;
     ss_time t_open;        /* connect() / SYN received */
-    ss_time t_established;
+    ss_time t_established; /* the handshake completed */
+    ss_time t_accepted;    /* the application accepted it (passive) */
+    bool cookie;           /* a SYN cookie completed it */
     ss_time t_closed;      /* the closed callback */
     uint64_t bytes_sent, bytes_acked, bytes_received;
 } ss_tcp_info;
