@@ -106,8 +106,11 @@ static void send_synack(struct tcp_stack *stack, const struct tcp_tuple *t, uint
     offer.wscale_ok = offer.wscale_ok && peer->wscale_ok;
     offer.sack_ok = offer.sack_ok && peer->sack_ok;
     offer.ts_ok = offer.ts_ok && peer->ts_ok;
-    uint32_t ts_now = tcp_now_ms(stack) + tcp_ts_offset(stack, t);
-    offer.tsval = cookie ? tcp_cookie_tsval(ts_now, peer) : ts_now;
+    /* As tcp_make_synack(): a cookie's option bits go into the clock
+     * before the connection's offset is added, so they survive its
+     * removal from the echo. */
+    uint32_t ts_now = tcp_now_ms(stack);
+    offer.tsval = (cookie ? tcp_cookie_tsval(ts_now, peer) : ts_now) + tcp_ts_offset(stack, t);
     struct tcp_segment seg = {
         .seq = iss,
         .ack = irs + 1,
