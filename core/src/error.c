@@ -15,6 +15,7 @@ static const struct error_name error_names[SS_ERROR_COUNT] = {
     {"SS_EEXIST", "object already exists"},
     {"SS_ESTATE", "object is in the wrong state for this call"},
     {"SS_EOTHERSIM", "object belongs to another simulator"},
+    {"SS_EIO", "input/output error"},
 };
 
 static const struct error_name *lookup(int code)

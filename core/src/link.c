@@ -255,6 +255,8 @@ void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet)
         d->first = packet;
     d->last = packet;
     d->stats.in_flight++;
+    if (net_peek(sim)->captures)
+        pcap_link_event(sim, net_peek(sim), link, packet);
     packet->arrive_at = finish + link->config.delay;
     if (d->first == packet && ss_timer_arm(sim, &d->timer, packet->arrive_at) < 0) {
         /* Only arming an idle direction can need memory. */

@@ -11,6 +11,7 @@
 static void net_free(ss_sim *sim, void *part)
 {
     struct ss_net *net = part;
+    pcap_close_all(net);
     net_free_links(net);
     for (size_t i = 0; i < net->node_count; i++) {
         updown_destroy(sim, &net->nodes[i]->schedule);
@@ -128,6 +129,9 @@ void ss_addr_format(uint32_t addr, char buf[16])
 void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, const ss_packet *packet,
                const ss_link *link, int dir, ss_drop_cause cause)
 {
+    struct ss_net *net = net_peek(sim);
+    if (net->captures && kind != SS_TRACE_DROP && node)
+        pcap_node_event(sim, net, node, packet);
     if (!trace_wants(sim, kind))
         return;
     ss_trace_record r = {

@@ -65,7 +65,10 @@ struct addr_slot {
     uint32_t node_plus_one; /* 0: empty */
 };
 
+struct ss_pcap;
+
 struct ss_net {
+    struct ss_pcap *captures; /* open captures, a list */
     ss_node **nodes;
     size_t node_count, node_cap;
     ss_link **links;
@@ -99,6 +102,12 @@ int net_routes_build(ss_sim *sim, struct ss_net *net);
 void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet);
 /* A packet reaching a node off a link (node.c); takes ownership. */
 void node_arrive(ss_sim *sim, ss_node *node, ss_packet *packet, ss_link *link, int dir);
+/* Captures: a packet at a node (sent, received, forwarded) or entering a
+ * link; no-ops without open captures. */
+void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, const ss_packet *packet);
+void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, const ss_packet *packet);
+void pcap_close_all(struct ss_net *net);
+
 /* Trace a packet event (no-op unless the kind is on). */
 void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, const ss_packet *packet,
                const ss_link *link, int dir, ss_drop_cause cause);

@@ -89,6 +89,82 @@ void tcp_set_state(ss_tcp_conn *c, ss_tcp_state state)
         n->EstabResets++;
     c->state = state;
     tcp_trace_transition(c->stack, c->id, &c->h.t, from, state);
+    tcp_record_sync(c);
+}
+
+/* ---- the connection table -------------------------------------------------------------- */
+
+_Static_assert(sizeof(ss_tcp_record) == 104, "record layout is shared with Python");
+
+void tcp_record_new(ss_tcp_conn *c)
+{
+    struct tcp_part *part = c->stack->part;
+    if (part->not_recording)
+        return;
+    if (ss_reserve(&part->records, &part->record_cap, part->record_count + 1, sizeof *part->records, 256) < 0) {
+        ss_sim_fail(c->stack->sim, SS_ENOMEM);
+        return;
+    }
+    c->record = (uint32_t)++part->record_count;
+    tcp_record_sync(c);
+}
+
+void tcp_record_sync(const ss_tcp_conn *c)
+{
+    if (!c->record)
+        return;
+    ss_tcp_record *r = &c->stack->part->records[c->record - 1];
+    *r = (ss_tcp_record){
+        .t_open = c->t_open,
+        .t_established = c->t_established,
+        .t_accepted = c->t_accepted,
+        .t_closed = c->t_closed,
+        .bytes_sent = c->app_queued,
+        .bytes_acked = c->bytes_acked,
+        .bytes_received = c->bytes_received,
+        .id = c->id,
+        .node = c->stack->node->id,
+        .local_addr = c->h.t.laddr,
+        .remote_addr = c->h.t.raddr,
+        .iss = c->iss,
+        .irs = c->irs,
+        .syn_retransmits = c->syn_retransmits,
+        .retransmits = c->data_retransmits,
+        .local_port = c->h.t.lport,
+        .remote_port = c->h.t.rport,
+        .mss = c->mss,
+        .error = (uint16_t)c->error,
+        .state = (uint8_t)c->state,
+        .passive = c->passive,
+        .cookie = c->cookie,
+    };
+}
+
+int ss_tcp_set_recording(ss_sim *sim, bool on)
+{
+    if (!sim)
+        return SS_EINVAL;
+    struct tcp_part *part = tcp_part_get(sim);
+    if (!part)
+        return SS_ENOMEM;
+    part->not_recording = !on;
+    return 0;
+}
+
+size_t ss_tcp_record_count(ss_sim *sim)
+{
+    const struct tcp_part *part = sim ? sim->part[SS_PART_TCP] : NULL;
+    return part ? part->record_count : 0;
+}
+
+size_t ss_tcp_records_copy(ss_sim *sim, size_t first, ss_tcp_record *out, size_t max)
+{
+    const struct tcp_part *part = sim ? sim->part[SS_PART_TCP] : NULL;
+    if (!part || !out || first >= part->record_count)
+        return 0;
+    size_t n = part->record_count - first < max ? part->record_count - first : max;
+    memcpy(out, part->records + first, n * sizeof *out);
+    return n;
 }
 
 void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tuple *t)
@@ -138,6 +214,7 @@ void tcp_notify_closed(ss_tcp_conn *c, int err)
     c->app_done = true;
     c->error = err;
     c->t_closed = c->stack->sim->now;
+    tcp_record_sync(c);
     if (c->cb.closed)
         c->cb.closed(c, err, c->ctx);
 }
@@ -732,6 +809,7 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
     if (cb)
         c->cb = *cb;
     c->ctx = ctx;
+    tcp_record_new(c);
     if (at > stack->sim->now) {
         if ((rc = ss_timer_arm(stack->sim, &c->state_timer, at)) < 0) {
             tcp_conn_recycle(stack, c);

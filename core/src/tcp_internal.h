@@ -154,6 +154,7 @@ struct ss_tcp_conn {
     ss_tcp_listener *listener;
     ss_tcp_conn *accept_next;
     bool in_accept_queue;
+    uint32_t record; /* index + 1 in the connection table; 0: none */
     uint64_t bytes_acked, bytes_received;
 };
 
@@ -229,9 +230,15 @@ struct tcp_part {
     void **blocks;
     size_t block_count, block_cap;
     uint32_t next_id;
+    bool not_recording;
+    ss_tcp_record *records;
+    size_t record_count, record_cap;
 };
 
 void tcp_settings_default(struct tcp_settings *s);
+
+/* The tcp part of `sim`, created on first use (NULL: out of memory). */
+struct tcp_part *tcp_part_get(ss_sim *sim);
 
 /* ---- tcp_stack.c ---------------------------------------------------------------- */
 int tcp_stack_get(ss_node *node, struct tcp_stack **out);
@@ -282,6 +289,10 @@ uint16_t tcp_effective_mss(uint16_t mss, bool ts_ok);
 
 /* ---- tcp_conn.c --------------------------------------------------------------------- */
 void tcp_set_state(ss_tcp_conn *c, ss_tcp_state state);
+/* Give a connection its row in the connection table, and bring the row up
+ * to date. */
+void tcp_record_new(ss_tcp_conn *c);
+void tcp_record_sync(const ss_tcp_conn *c);
 void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tuple *t);
 /* The connection is over: `err` for the application, then CLOSED. */
 void tcp_conn_finish(ss_tcp_conn *c, int err);

@@ -253,6 +253,7 @@ static void accept_one(ss_tcp_listener *l)
     struct tcp_stack *stack = l->stack;
     l->accepted++;
     c->t_accepted = stack->sim->now;
+    tcp_record_sync(c);
     l->next_accept = stack->sim->now + l->accept_interval;
     c->cb = l->cb;
     c->ctx = l->ctx;
@@ -382,6 +383,7 @@ static ss_tcp_conn *child_new(ss_tcp_listener *l, const struct tcp_tuple *t, uin
     c->ka_count = l->ka_count;
     c->user_timeout = l->user_timeout;
     stack->counters.PassiveOpens++; /* tcp_create_openreq_child() */
+    tcp_record_new(c);
     tcp_established(c);
     return c;
 }
@@ -436,6 +438,7 @@ static void request_complete(struct tcp_request *req, ss_packet *p)
         return;
     c->t_open = opened;
     c->syn_retransmits = resent;
+    tcp_record_sync(c);
     /* As Linux tcp_synack_rtt_meas(): the SYN-ACK's round trip is the first
      * RTT sample, unless it was resent. */
     if (resent == 0)
@@ -474,6 +477,7 @@ static bool cookie_ack(ss_tcp_listener *l, ss_packet *p)
         return true;
     c->cookie = true;
     c->t_open = stack->sim->now;
+    tcp_record_sync(c);
     child_first_segment(l, c, p);
     return true;
 }

@@ -37,11 +37,12 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
     for (size_t i = 0; i < part->block_count; i++)
         ss_free(part->blocks[i]);
     ss_free(part->blocks);
+    ss_free(part->records);
     ss_free(part->stacks);
     ss_free(part);
 }
 
-static struct tcp_part *part_get(ss_sim *sim)
+struct tcp_part *tcp_part_get(ss_sim *sim)
 {
     struct tcp_part *part = sim->part[SS_PART_TCP];
     if (part)
@@ -115,7 +116,7 @@ int tcp_stack_get(ss_node *node, struct tcp_stack **out)
     if (node->kind != SS_NODE_HOST)
         return SS_EINVAL;
     ss_sim *sim = node->sim;
-    struct tcp_part *part = part_get(sim);
+    struct tcp_part *part = tcp_part_get(sim);
     if (!part)
         return SS_ENOMEM;
     size_t old_cap = part->stack_cap;

@@ -403,6 +403,46 @@ static void test_connect_at_a_later_time(void)
     tf_free(f);
 }
 
+/* The connection table: a row per connection, up to date after it ends,
+ * outliving the recycled connection objects. */
+static void test_connection_table(void)
+{
+    struct pair p;
+    pair_new(&p, 1, NULL);
+    ss_tcp_info ci;
+    transfer(&p, 5000, &ci);
+    CU_ASSERT_EQUAL_FATAL(ss_tcp_record_count(p.sim), 2);
+    ss_tcp_record r[2];
+    CU_ASSERT_EQUAL(ss_tcp_records_copy(p.sim, 0, r, 2), 2);
+    ss_tcp_record *cli = r[0].passive ? &r[1] : &r[0], *srv = r[0].passive ? &r[0] : &r[1];
+    CU_ASSERT_FALSE(cli->passive);
+    CU_ASSERT_TRUE(srv->passive);
+    CU_ASSERT_EQUAL(cli->id, ci.id);
+    CU_ASSERT_EQUAL(cli->node, ss_node_id(p.client));
+    CU_ASSERT_EQUAL(srv->node, ss_node_id(p.server));
+    CU_ASSERT_EQUAL(cli->iss, srv->irs);
+    CU_ASSERT_EQUAL(srv->iss, cli->irs);
+    CU_ASSERT_EQUAL(cli->local_port, srv->remote_port);
+    CU_ASSERT_EQUAL(cli->t_open, 0);
+    CU_ASSERT_EQUAL(cli->t_established, ci.t_established);
+    CU_ASSERT(srv->t_established > cli->t_established && srv->t_accepted == srv->t_established);
+    CU_ASSERT_EQUAL(cli->t_closed, ci.t_closed);
+    CU_ASSERT_EQUAL(cli->state, SS_TCP_CLOSED);
+    CU_ASSERT_EQUAL(srv->state, SS_TCP_CLOSED);
+    CU_ASSERT_EQUAL(cli->bytes_acked, 5000);
+    CU_ASSERT_EQUAL(srv->bytes_received, 5000);
+    CU_ASSERT_EQUAL(cli->error, 0);
+    ss_tcp_conn_release(p.conn);
+    ss_sim_free(p.sim);
+
+    pair_new(&p, 1, NULL);
+    ss_tcp_set_recording(p.sim, false);
+    transfer(&p, 10, &ci);
+    CU_ASSERT_EQUAL(ss_tcp_record_count(p.sim), 0);
+    ss_tcp_conn_release(p.conn);
+    ss_sim_free(p.sim);
+}
+
 static int scenario_lifecycle(void)
 {
     ss_sim *sim;
@@ -455,6 +495,7 @@ int main(void)
         {"ISN: keyed hash plus 4 us clock", test_isn_clock_and_key},
         {"runs are reproducible", test_runs_are_reproducible},
         {"connect at a later time", test_connect_at_a_later_time},
+        {"connection table", test_connection_table},
         {"each allocation failure is clean", test_each_allocation_failure_is_clean},
         {NULL, NULL},
     };

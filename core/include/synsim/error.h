@@ -18,11 +18,12 @@ enum {
     SS_ENOENT = -4,   /* no such object (name, address, port) */
     SS_EEXIST = -5,   /* the object already exists (name, address, port) */
     SS_ESTATE = -6,   /* the object is not in a state that allows the call */
-    SS_EOTHERSIM = -7 /* the object belongs to another simulator */
+    SS_EOTHERSIM = -7, /* the object belongs to another simulator */
+    SS_EIO = -8        /* a file could not be written */
 };
 
 /* Number of error codes, SS_OK included. */
-#define SS_ERROR_COUNT 8
+#define SS_ERROR_COUNT 9
 
 /* A sentence describing `code` ("invalid argument"); never NULL. */
 const char *ss_strerror(int code);

@@ -154,6 +154,33 @@ ss_tcp_state ss_tcp_conn_state(const ss_tcp_conn *conn);
 int ss_tcp_conn_error(const ss_tcp_conn *conn);
 ss_node *ss_tcp_conn_host(const ss_tcp_conn *conn);
 
+/* ---- the connection table ------------------------------------------------------
+ *
+ * One record per connection: every active open, and every passive one that
+ * completed its handshake (half-open requests that die are counted, not
+ * recorded, so a flood does not grow the table).  Records outlive their
+ * connections and are kept up to date at each state change.  Fixed layout,
+ * no padding holes: Python views them through a matching numpy dtype. */
+typedef struct ss_tcp_record {
+    int64_t t_open, t_established, t_accepted, t_closed; /* -1: did not happen */
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint32_t id, node; /* connection id; the host's node id */
+    uint32_t local_addr, remote_addr;
+    uint32_t iss, irs;
+    uint32_t syn_retransmits; /* SYNs (active) or SYN-ACKs (passive) resent */
+    uint32_t retransmits;
+    uint16_t local_port, remote_port;
+    uint16_t mss, error; /* error: errno, 0 for none */
+    uint8_t state, passive, cookie, reserved;
+    uint32_t reserved2;
+} ss_tcp_record;
+
+/* Recording is on by default. */
+int ss_tcp_set_recording(ss_sim *sim, bool on);
+size_t ss_tcp_record_count(ss_sim *sim);
+/* Copy up to `max` records from `first`; returns how many. */
+size_t ss_tcp_records_copy(ss_sim *sim, size_t first, ss_tcp_record *out, size_t max);
+
 /* ---- per-host settings, under Linux's sysctl names ----------------------------
  *
  * ss_tcp_setting_name(i) for i = 0, 1, ... lists them (NULL at the end).

@@ -1,0 +1,33 @@
+/* synsim packet capture: nanosecond-resolution pcap files with real IPv4
+ * and TCP headers (options as Linux lays them out, correct checksums),
+ * readable by Wireshark and tshark.  Payload bytes, which synsim does not
+ * model, are written as zeros.
+ *
+ * Ownership: the simulator owns every capture; ss_pcap_close() flushes and
+ * closes one early, ss_sim_free() closes the rest. */
+#ifndef SYNSIM_PCAP_H
+#define SYNSIM_PCAP_H
+
+#include "synsim/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_pcap ss_pcap;
+
+/* Create `path` (SS_EIO if it cannot be written).  snaplen 0: 65535. */
+int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out);
+/* Capture what a node sends, receives or forwards, or what enters a link
+ * (either direction), from now on. */
+int ss_pcap_add_node(ss_pcap *pcap, ss_node *node);
+int ss_pcap_add_link(ss_pcap *pcap, ss_link *link);
+uint64_t ss_pcap_packets(const ss_pcap *pcap);
+/* Flush and close; the capture records nothing more.  SS_EIO if writing
+ * failed at any point. */
+int ss_pcap_close(ss_pcap *pcap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
