@@ -38,13 +38,15 @@ build/libsynsim-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 # ---- set-up: Debian packages and the virtual environment -------------
-# Debian packages the C suites need: CUnit, and valgrind for the leak run.
+# Debian packages the tests need: CUnit, valgrind for the leak run, and
+# tshark to check captures the way Wireshark reads them.
 deps: build/.deps
 build/.deps:
 	@mkdir -p build
 	@missing=""; \
 	[ -f /usr/include/CUnit/Basic.h ] || missing="$$missing libcunit1-dev"; \
 	command -v valgrind >/dev/null 2>&1 || missing="$$missing valgrind"; \
+	command -v tshark >/dev/null 2>&1 || missing="$$missing tshark"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -96,8 +98,10 @@ test: deps
 build/bench/%: bench/%.c build/libsynsim.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -g $< build/libsynsim.a -lm -o $@
-bench: build/bench/bench_events
+bench: build/bench/bench_events build/bench/bench_tcp
 	build/bench/bench_events
+	@echo
+	build/bench/bench_tcp
 
 demo: venv
 	$(VPY) experiments/demo_handshake.py

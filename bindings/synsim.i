@@ -11,6 +11,8 @@
 #include "synsim/net.h"
 #include "synsim/trace.h"
 #include "synsim/tcp.h"
+#include "synsim/pcap.h"
+#include "synsim/app.h"
 %}
 
 %include <stdint.i>
@@ -32,6 +34,10 @@ SS_OUT_POINTER(ss_link)
 SS_OUT_POINTER(ss_packet)
 SS_OUT_POINTER(ss_tcp_conn)
 SS_OUT_POINTER(ss_tcp_listener)
+SS_OUT_POINTER(ss_pcap)
+SS_OUT_POINTER(ss_app_clients)
+SS_OUT_POINTER(ss_app_server)
+SS_OUT_POINTER(ss_app_flood)
 
 /* Numbers read through an out-parameter become a second return value. */
 %typemap(in, numinputs=0) int64_t *value (int64_t tmp) {
@@ -75,6 +81,7 @@ SS_OUT_POINTER(ss_tcp_listener)
 %ignore ss_route_lookup;
 %ignore ss_addr_format;
 %ignore ss_tcp_setting_range;
+%ignore ss_tcp_records_copy;
 
 %include "synsim/error.h"
 %include "synsim/sim.h"
@@ -82,6 +89,8 @@ SS_OUT_POINTER(ss_tcp_listener)
 %include "synsim/net.h"
 %include "synsim/trace.h"
 %include "synsim/tcp.h"
+%include "synsim/pcap.h"
+%include "synsim/app.h"
 
 %apply int64_t *value { int64_t *max_out, int64_t *def_out };
 %inline %{
@@ -103,6 +112,15 @@ size_t ss_trace_copy_into(ss_sim *sim, size_t first, char *buffer, size_t size)
 size_t ss_trace_record_size(void)
 {
     return sizeof(ss_trace_record);
+}
+/* The connection table into a writable buffer, likewise. */
+size_t ss_tcp_records_copy_into(ss_sim *sim, size_t first, char *buffer, size_t size)
+{
+    return ss_tcp_records_copy(sim, first, (ss_tcp_record *)(void *)buffer, size / sizeof(ss_tcp_record));
+}
+size_t ss_tcp_record_size(void)
+{
+    return sizeof(ss_tcp_record);
 }
 /* The address as text, for Python. */
 const char *ss_addr_text(uint32_t addr)

@@ -66,6 +66,25 @@ void tcp_trace_transition(struct tcp_stack *stack, uint32_t conn_id, const struc
     trace_append(stack->sim, &r);
 }
 
+void tcp_trace_event(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_trace_kind kind,
+                     int cause)
+{
+    if (!trace_wants(stack->sim, kind))
+        return;
+    ss_trace_record r = {
+        .time = stack->sim->now,
+        .node = stack->node->id,
+        .src = t->laddr,
+        .dst = t->raddr,
+        .sport = t->lport,
+        .dport = t->rport,
+        .kind = (uint8_t)kind,
+        .cause = (uint8_t)cause,
+        .conn = conn_id,
+    };
+    trace_append(stack->sim, &r);
+}
+
 static bool counts_as_established(ss_tcp_state s)
 {
     /* Linux's CurrEstab: ESTABLISHED and CLOSE-WAIT (tcp_set_state()). */
@@ -690,6 +709,7 @@ void tcp_rtx_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
 {
     (void)sim, (void)timer;
     ss_tcp_conn *c = ctx;
+    tcp_trace_conn(c, SS_TRACE_TIMER, SS_TIMER_RETRANSMIT);
     switch (c->state) {
     case SS_TCP_SYN_SENT:
     case SS_TCP_SYN_RECEIVED:
@@ -712,6 +732,7 @@ void tcp_delack_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
 {
     (void)sim, (void)timer;
     ss_tcp_conn *c = ctx;
+    tcp_trace_conn(c, SS_TRACE_TIMER, SS_TIMER_DELAYED_ACK);
     if (c->segs_unacked)
         tcp_send_ack(c);
 }
@@ -720,6 +741,12 @@ void tcp_state_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
 {
     (void)sim, (void)timer;
     ss_tcp_conn *c = ctx;
+    static const int which[SS_TCP_STATE_COUNT] = {
+        [SS_TCP_CLOSED] = SS_TIMER_OPEN, [SS_TCP_ESTABLISHED] = SS_TIMER_KEEPALIVE,
+        [SS_TCP_CLOSE_WAIT] = SS_TIMER_KEEPALIVE, [SS_TCP_TIME_WAIT] = SS_TIMER_TIME_WAIT,
+        [SS_TCP_FIN_WAIT_2] = SS_TIMER_FIN_WAIT_2,
+    };
+    tcp_trace_conn(c, SS_TRACE_TIMER, which[c->state]);
     switch (c->state) {
     case SS_TCP_ESTABLISHED:
     case SS_TCP_CLOSE_WAIT:
@@ -810,6 +837,7 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
         c->cb = *cb;
     c->ctx = ctx;
     tcp_record_new(c);
+    tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_CONNECT);
     if (at > stack->sim->now) {
         if ((rc = ss_timer_arm(stack->sim, &c->state_timer, at)) < 0) {
             tcp_conn_recycle(stack, c);
@@ -840,6 +868,7 @@ int ss_tcp_send(ss_tcp_conn *c, uint64_t bytes)
     if (bytes > (1ULL << 31) - c->app_queued)
         return SS_ERANGE; /* the virtual stream stays within half the sequence space */
     c->app_queued += bytes;
+    tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_SEND);
     tcp_send_data(c);
     return 0;
 }
@@ -850,6 +879,8 @@ int ss_tcp_close(ss_tcp_conn *c)
         return SS_EINVAL;
     if (c->close_called)
         return SS_ESTATE;
+    if (c->state != SS_TCP_CLOSED && c->state != SS_TCP_LISTEN)
+        tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_CLOSE);
     /* RFC 9293 3.10.4 CLOSE. */
     switch (c->state) {
     case SS_TCP_SYN_SENT:
@@ -878,6 +909,8 @@ int ss_tcp_abort(ss_tcp_conn *c)
 {
     if (!c)
         return SS_EINVAL;
+    if (c->state != SS_TCP_CLOSED)
+        tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_ABORT);
     /* RFC 9293 3.10.5 ABORT. */
     switch (c->state) {
     case SS_TCP_SYN_RECEIVED:

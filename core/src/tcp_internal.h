@@ -7,6 +7,7 @@
 #include "net_internal.h"
 #include "siphash.h"
 #include "synsim/tcp.h"
+#include "synsim/trace.h"
 
 /* Linux's constants (include/net/tcp.h). */
 #define TCP_TIMEOUT_INIT (1 * SS_SEC) /* RFC 6298 2.1 */
@@ -354,5 +355,12 @@ typedef void (*tcp_transition_fn)(ss_sim *sim, uint32_t conn_id, ss_tcp_state fr
 extern tcp_transition_fn tcp_transition_observer;
 void tcp_trace_transition(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_tcp_state from,
                           ss_tcp_state to);
+/* A timer firing or an application call, for the trace. */
+void tcp_trace_event(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_trace_kind kind,
+                     int cause);
+static inline void tcp_trace_conn(const ss_tcp_conn *c, ss_trace_kind kind, int cause)
+{
+    tcp_trace_event(c->stack, c->id, &c->h.t, kind, cause);
+}
 
 #endif

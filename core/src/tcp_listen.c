@@ -254,6 +254,7 @@ static void accept_one(ss_tcp_listener *l)
     l->accepted++;
     c->t_accepted = stack->sim->now;
     tcp_record_sync(c);
+    tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_ACCEPT);
     l->next_accept = stack->sim->now + l->accept_interval;
     c->cb = l->cb;
     c->ctx = l->ctx;
@@ -511,6 +512,7 @@ static void request_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     struct tcp_request *req = ctx;
     ss_tcp_listener *l = req->listener;
     struct tcp_stack *stack = l->stack;
+    tcp_trace_event(stack, req->id, &req->h.t, SS_TRACE_TIMER, SS_TIMER_SYNACK);
     int64_t max_retries = stack->settings.tcp_synack_retries;
     uint32_t qlen = l->syn_queue_len;
     uint32_t half = (uint32_t)l->backlog > 8 ? (uint32_t)l->backlog : 8;

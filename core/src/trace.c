@@ -88,7 +88,45 @@ const char *ss_trace_kind_name(int kind)
     case SS_TRACE_FORWARD: return "forward";
     case SS_TRACE_DROP: return "drop";
     case SS_TRACE_STATE: return "state";
+    case SS_TRACE_TIMER: return "timer";
+    case SS_TRACE_APP: return "app";
     default: return "?";
+    }
+}
+
+static const char *timer_name(int timer)
+{
+    switch (timer) {
+    case SS_TIMER_RETRANSMIT: return "retransmit";
+    case SS_TIMER_DELAYED_ACK: return "delayed_ack";
+    case SS_TIMER_KEEPALIVE: return "keepalive";
+    case SS_TIMER_TIME_WAIT: return "time_wait";
+    case SS_TIMER_FIN_WAIT_2: return "fin_wait_2";
+    case SS_TIMER_SYNACK: return "synack";
+    case SS_TIMER_OPEN: return "open";
+    default: return "";
+    }
+}
+
+static const char *call_name(int call)
+{
+    switch (call) {
+    case SS_CALL_CONNECT: return "connect";
+    case SS_CALL_ACCEPT: return "accept";
+    case SS_CALL_SEND: return "send";
+    case SS_CALL_CLOSE: return "close";
+    case SS_CALL_ABORT: return "abort";
+    default: return "";
+    }
+}
+
+const char *ss_trace_cause_name(int kind, int cause)
+{
+    switch (kind) {
+    case SS_TRACE_DROP: return ss_drop_cause_name(cause);
+    case SS_TRACE_TIMER: return timer_name(cause);
+    case SS_TRACE_APP: return call_name(cause);
+    default: return "";
     }
 }
 

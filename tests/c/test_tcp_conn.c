@@ -394,11 +394,15 @@ static void test_connect_at_a_later_time(void)
     CU_ASSERT_EQUAL(i.t_open, 2500 * SS_MSEC);
     ss_trace_record r[8];
     size_t n = ss_trace_copy(f->sim, 0, r, 8);
-    CU_ASSERT_FATAL(n >= 2);
+    /* the call at 0, the timer at 2.5 s, the state change, the SYN */
+    CU_ASSERT_FATAL(n >= 4);
     CU_ASSERT_NOT_EQUAL(i.id, 0);
-    CU_ASSERT(r[0].kind == SS_TRACE_STATE && r[0].conn == i.id && r[0].old_state == SS_TCP_CLOSED &&
-              r[0].new_state == SS_TCP_SYN_SENT && r[0].time == 2500 * SS_MSEC);
-    CU_ASSERT(r[1].kind == SS_TRACE_SEND && r[1].conn == i.id);
+    CU_ASSERT(r[0].kind == SS_TRACE_APP && r[0].cause == SS_CALL_CONNECT && r[0].time == 0 && r[0].conn == i.id);
+    CU_ASSERT(r[1].kind == SS_TRACE_TIMER && r[1].cause == SS_TIMER_OPEN && r[1].time == 2500 * SS_MSEC);
+    CU_ASSERT(r[2].kind == SS_TRACE_STATE && r[2].conn == i.id && r[2].old_state == SS_TCP_CLOSED &&
+              r[2].new_state == SS_TCP_SYN_SENT && r[2].time == 2500 * SS_MSEC);
+    CU_ASSERT(r[3].kind == SS_TRACE_SEND && r[3].conn == i.id);
+    CU_ASSERT_STRING_EQUAL(ss_trace_cause_name(SS_TRACE_TIMER, SS_TIMER_OPEN), "open");
     CU_ASSERT_EQUAL(ss_tcp_connect_at(f->h, ss_node_addr(f->peer), 80, 1 * SS_SEC, NULL, NULL, &f->conn), SS_EINVAL);
     tf_free(f);
 }

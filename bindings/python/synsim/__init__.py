@@ -11,9 +11,11 @@ Times are strings with a unit ("10ms") or seconds; rates are strings
 ("100Mbps") or bits per second.  Bad arguments raise ValueError or TypeError
 naming the parameter.
 """
-from .simulator import Host, Link, Node, Router, Simulator, flags_text
+from . import apps
+from .simulator import Capture, Host, Link, Node, Router, Simulator, flags_text
 from .units import parse_rate, parse_time
 
 __version__ = "0.1.0"
 
-__all__ = ["Simulator", "Node", "Host", "Router", "Link", "parse_time", "parse_rate", "flags_text", "__version__"]
+__all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "parse_time", "parse_rate", "flags_text",
+           "__version__"]

@@ -99,6 +99,7 @@ class Simulator:
         check(rc, "Simulator")
         self._ptr = ptr
         self.seed = seed
+        self._apps = []
 
     def __del__(self):
         if getattr(self, "_ptr", None) is not None:
@@ -275,12 +276,70 @@ class Simulator:
         check(_c.ss_trace_enable(self._ptr, kinds_mask(kinds)), "trace")
         return self
 
+    def connections(self):
+        """One row per connection attempt, both endpoints side by side: when
+        it was opened, established at each end, accepted and closed; handshake
+        latency; SYN and SYN-ACK retransmissions; whether a SYN cookie
+        completed it; final state and errno at each end."""
+        from .tables import connections_frame
+        return connections_frame(self)
+
+    def capture(self, path, *targets, snaplen=None):
+        """Write a pcap file (nanosecond timestamps, raw IPv4) of what the
+        given hosts send, receive and forward and what enters the given
+        links, from now on.  Returns a Capture; it is closed by close() or
+        when the simulator goes."""
+        import os
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file name; got {type(path).__name__}")
+        if not targets:
+            raise ValueError("capture needs at least one host, router or link to watch")
+        snap = 0 if snaplen is None else _require_int(snaplen, "snaplen", 68, 65535)
+        own = []
+        for t in targets:
+            if isinstance(t, Link):
+                if t._sim is not self:
+                    raise ValueError("targets: a link belongs to another Simulator")
+                own.append(t)
+            else:
+                own.append(self._own(t, "targets"))
+        rc, ptr = _c.ss_pcap_open(self._ptr, os.fspath(path), snap)
+        if rc == _c.SS_EIO:
+            raise ValueError(f"path: cannot write {os.fspath(path)!r}")
+        check(rc, "capture")
+        for t in own:
+            fn = _c.ss_pcap_add_link if isinstance(t, Link) else _c.ss_pcap_add_node
+            check(fn(ptr, t._ptr), "targets")
+        return Capture(self, ptr, os.fspath(path))
+
     def events(self, raw=False):
         """The trace records so far: a pandas DataFrame (one row per record,
         in time order), or with raw=True a numpy structured array."""
         from .trace import events_array, events_frame
         array = events_array(self)
         return array if raw else events_frame(self, array)
+
+
+class Capture:
+    """An open pcap capture."""
+
+    def __init__(self, sim, ptr, path):
+        self._sim, self._ptr, self.path = sim, ptr, path
+        self.closed = False
+
+    @property
+    def packets(self):
+        return _c.ss_pcap_packets(self._ptr)
+
+    def close(self):
+        """Flush and close the file (IOError if writing failed)."""
+        if not self.closed:
+            self.closed = True
+            if _c.ss_pcap_close(self._ptr) == _c.SS_EIO:
+                raise OSError(f"writing {self.path!r} failed")
+
+    def __repr__(self):
+        return f"<synsim.Capture {self.path!r} packets={self.packets}{' closed' if self.closed else ''}>"
 
 
 class Node:
@@ -384,19 +443,23 @@ class Host(Node):
         from .tcp import tcp_counters
         return tcp_counters(self)
 
-    def listen(self, port, backlog=128, keepalive=None, user_timeout=None):
+    def listen(self, port, backlog=128, keepalive=None, user_timeout=None, accept_interval=0):
         """Accept connections on `port`; `backlog` is capped by somaxconn.
         Accepted connections inherit `keepalive` and `user_timeout` (see
-        :meth:`connect`)."""
+        :meth:`connect`).  `accept_interval`: 0 accepts each connection at
+        once; a time accepts one per interval (a busy application); "never"
+        lets the accept queue fill."""
         from .tcp import Listener, parse_keepalive
         port = _require_int(port, "port", 1, 65535)
         backlog = _require_int(backlog, "backlog", 0, 1 << 20)
         ka = parse_keepalive(keepalive)
         ut = 0 if user_timeout is None else parse_time(user_timeout, "user_timeout")
+        interval = TIME_MAX_NS if accept_interval == "never" else parse_time(accept_interval, "accept_interval")
         rc, ptr = _c.ss_tcp_listen(self._ptr, port, backlog, None, None)
         if rc == _c.SS_EEXIST:
             raise ValueError(f"port {port} of {self.name!r} is already listening")
         check(rc, "listen")
+        check(_c.ss_tcp_listener_set_accept(ptr, interval), "accept_interval")
         if ka is not None:
             check(_c.ss_tcp_listener_set_keepalive(ptr, True, *ka), "keepalive")
         check(_c.ss_tcp_listener_set_user_timeout(ptr, ut), "user_timeout")

@@ -123,6 +123,15 @@ class Listener:
         """Stop listening; pending half-open requests are dropped."""
         check(_c.ss_tcp_listener_close(self._ptr), "close")
 
+    @property
+    def queues(self):
+        """SYN queue and accept queue: now, at most, and what went through."""
+        info = _c.ss_tcp_listener_info()
+        _c.ss_tcp_listener_info_get(self._ptr, info)
+        return {"backlog": info.backlog, "syn_queue": info.syn_queue, "accept_queue": info.accept_queue,
+                "syn_queue_max": info.syn_queue_max, "accept_queue_max": info.accept_queue_max,
+                "syn_received": info.syn_received, "cookies_sent": info.cookies_sent, "accepted": info.accepted}
+
 
 def _seconds_or_none(ns):
     return None if ns < 0 else ns / NS_PER_S

@@ -34,6 +34,9 @@ RECORD_DTYPE = np.dtype([
 
 KINDS = {_c.ss_trace_kind_name(k): k for k in range(_c.SS_TRACE_KIND_COUNT)}
 CAUSES = [_c.ss_drop_cause_name(c) for c in range(_c.SS_DROP_CAUSE_COUNT)]
+# the names the `cause` column takes, by (kind, code)
+_CAUSE_TABLE = {(k, c): _c.ss_trace_cause_name(k, c) for k in range(_c.SS_TRACE_KIND_COUNT) for c in range(32)}
+CAUSE_NAMES = sorted(set(_CAUSE_TABLE.values()))
 
 if RECORD_DTYPE.itemsize != _c.ss_trace_record_size():  # pragma: no cover - a build mismatch
     raise ImportError("synsim: the trace record layout of the C core does not match the Python dtype")
@@ -56,6 +59,15 @@ def kinds_mask(kinds):
             raise ValueError(f"kinds: {kind!r} is not one of {sorted(KINDS)}")
         mask |= 1 << KINDS[kind]
     return mask
+
+
+def _causes(array):
+    """The cause column: a drop's cause, a timer's name, an API call."""
+    out = np.full(len(array), "", dtype=object)
+    for (kind, code), name in _CAUSE_TABLE.items():
+        if name:
+            out[(array["kind"] == kind) & (array["cause"] == code)] = name
+    return out
 
 
 def events_array(sim):
@@ -85,7 +97,7 @@ def events_frame(sim, array):
         "time_ns": array["time_ns"],
         "node": pd.Categorical(node_names[node_index]),
         "kind": pd.Categorical(kind_names[array["kind"]], categories=list(kind_names)),
-        "cause": pd.Categorical(np.array(CAUSES, dtype=object)[array["cause"]], categories=CAUSES),
+        "cause": pd.Categorical(_causes(array), categories=CAUSE_NAMES),
         "packet": array["packet"],
         "link": array["link"].astype(np.int64) - 1,
         "src": _addresses(array["src"]),

@@ -18,6 +18,8 @@ typedef enum ss_trace_kind {
     SS_TRACE_FORWARD = 2, /* a router passed a packet on */
     SS_TRACE_DROP = 3,    /* a packet was dropped; `cause` says why */
     SS_TRACE_STATE = 4,   /* a connection changed state (old_state -> new_state) */
+    SS_TRACE_TIMER = 5,   /* a connection's timer fired; `cause` is an ss_timer_kind */
+    SS_TRACE_APP = 6,     /* the application called the TCP API; `cause` is an ss_app_call */
     SS_TRACE_KIND_COUNT
 } ss_trace_kind;
 
@@ -35,6 +37,24 @@ typedef enum ss_drop_cause {
     SS_DROP_HOST_DOWN = 10,
     SS_DROP_CAUSE_COUNT
 } ss_drop_cause;
+
+typedef enum ss_timer_kind {
+    SS_TIMER_RETRANSMIT = 1,
+    SS_TIMER_DELAYED_ACK = 2,
+    SS_TIMER_KEEPALIVE = 3,
+    SS_TIMER_TIME_WAIT = 4,
+    SS_TIMER_FIN_WAIT_2 = 5,
+    SS_TIMER_SYNACK = 6,
+    SS_TIMER_OPEN = 7 /* a connect scheduled for later */
+} ss_timer_kind;
+
+typedef enum ss_app_call {
+    SS_CALL_CONNECT = 1,
+    SS_CALL_ACCEPT = 2,
+    SS_CALL_SEND = 3,
+    SS_CALL_CLOSE = 4,
+    SS_CALL_ABORT = 5
+} ss_app_call;
 
 /* 64 bytes, no padding holes: the Python layer views an array of these
  * through a matching numpy dtype. */
@@ -67,6 +87,9 @@ void ss_trace_clear(ss_sim *sim);
 uint64_t ss_trace_lost(ss_sim *sim);
 const char *ss_trace_kind_name(int kind);
 const char *ss_drop_cause_name(int cause);
+/* The name of a record's `cause` field for its kind: a drop cause, a timer
+ * or an application call ("" when none). */
+const char *ss_trace_cause_name(int kind, int cause);
 
 #ifdef __cplusplus
 }
