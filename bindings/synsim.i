@@ -17,6 +17,19 @@
 
 %include <stdint.i>
 %include <pybuffer.i>
+%include <constraints.i>
+
+/* No handle may be None: a call from Python with one raises ValueError
+ * instead of reaching C with a NULL pointer. */
+%apply Pointer NONNULL { ss_sim *sim, const ss_sim *sim, ss_node *node, const ss_node *node, ss_node *host,
+                         ss_node *a, ss_node *b, ss_node *from, ss_link *link, const ss_link *link,
+                         ss_tcp_conn *conn, const ss_tcp_conn *conn, ss_tcp_listener *listener,
+                         const ss_tcp_listener *listener, ss_pcap *pcap, const ss_pcap *pcap,
+                         const ss_app_clients *app, const ss_app_server *app, const ss_app_flood *app,
+                         ss_packet *packet, const ss_packet *packet, ss_link_config *config,
+                         const ss_link_config *config, ss_node_stats *out, ss_link_stats *out, ss_tcp_info *out,
+                         ss_tcp_listener_info *out, ss_client_record *out, const ss_clients_config *config,
+                         const ss_flood_config *config };
 
 /* `T **out` parameters become a second return value: (rc, object). */
 %define SS_OUT_POINTER(TYPE)

@@ -205,3 +205,11 @@ def test_raw_events_dtype_matches_core():
     arr = sim.events(raw=True)
     assert arr.dtype.itemsize == 64 and len(arr) == 0
     assert isinstance(arr, np.ndarray)
+
+
+def test_raw_core_refuses_null_handles():
+    import synsim.core as core
+    for fn, args in [(core.ss_sim_now, (None,)), (core.ss_sim_run, (None, 5)), (core.ss_node_name, (None,)),
+                     (core.ss_tcp_conn_state, (None,)), (core.ss_link_is_up, (None,))]:
+        with pytest.raises(TypeError, match="NULL"):
+            fn(*args)
