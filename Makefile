@@ -103,8 +103,11 @@ bench: build/bench/bench_events build/bench/bench_tcp
 	@echo
 	build/bench/bench_tcp
 
+# The headline experiments, quick versions, into results/ (a few seconds
+# each), after the handshake timeline.
 demo: venv
 	$(VPY) experiments/demo_handshake.py
+	$(VPY) -m synsim run all --quick --out results
 
 clean:
 	rm -rf build *.egg-info bindings/python/synsim/_core*.so bindings/python/synsim/core.py bindings/synsim_wrap.c

@@ -25,8 +25,8 @@ core = Extension(
 )
 
 setup(
-    packages=["synsim"],
-    package_dir={"": "bindings/python"},
+    packages=["synsim", "synsim.experiments"],
+    package_dir={"synsim": "bindings/python/synsim", "synsim.experiments": "experiments"},
     ext_modules=[core],
     cmdclass={"build_py": BuildPyAfterExt},
 )

@@ -13,9 +13,10 @@ naming the parameter.
 """
 from . import apps
 from .simulator import Capture, Host, Link, Node, Router, Simulator, flags_text
+from .sweep import sweep
 from .units import parse_rate, parse_time
 
 __version__ = "0.1.0"
 
-__all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "parse_time", "parse_rate", "flags_text",
+__all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "sweep", "parse_time", "parse_rate", "flags_text",
            "__version__"]

@@ -1,0 +1,42 @@
+"""python -m synsim: list the experiments, or run one.
+
+    python -m synsim                      # list them
+    python -m synsim run syn_flood --quick --out results
+    python -m synsim run all --quick
+"""
+import importlib
+import sys
+
+
+def _experiments():
+    from synsim.experiments import NAMES
+    return NAMES
+
+
+def _summary(name):
+    module = importlib.import_module(f"synsim.experiments.{name}")
+    return (module.__doc__ or "").strip().splitlines()[0]
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = _experiments()
+    if not argv or argv[0] in ("list", "-h", "--help"):
+        print("synsim experiments (python -m synsim run NAME [--quick] [--seeds N] [--out DIR] [--executor E]):")
+        for name in names:
+            print(f"  {name:20} {_summary(name)}")
+        return 0
+    if argv[0] != "run" or len(argv) < 2:
+        print("usage: python -m synsim [list] | run NAME|all [options]", file=sys.stderr)
+        return 2
+    chosen = names if argv[1] == "all" else [argv[1]]
+    for name in chosen:
+        if name not in names:
+            print(f"no experiment {name!r}; known: {', '.join(names)}", file=sys.stderr)
+            return 2
+        importlib.import_module(f"synsim.experiments.{name}").main(argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
