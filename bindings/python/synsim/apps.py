@@ -136,6 +136,7 @@ class Server:
 
     @property
     def accepted(self):
+        """Connections the application has accepted."""
         return _c.ss_app_server_accepted(self._ptr)
 
     @property
@@ -182,6 +183,7 @@ class _Flood:
 
     @property
     def sent(self):
+        """Packets sent so far."""
         return _c.ss_app_flood_sent(self._ptr)
 
 

@@ -329,6 +329,7 @@ class Capture:
 
     @property
     def packets(self):
+        """Packets written so far."""
         return _c.ss_pcap_packets(self._ptr)
 
     def close(self):
@@ -366,6 +367,7 @@ class Node:
 
     @property
     def name(self):
+        """The node's name, unique in its simulator."""
         return _c.ss_node_name(self._ptr)
 
     @property
@@ -554,6 +556,7 @@ class Link:
 
     @property
     def is_up(self):
+        """False while the link is down."""
         return bool(_c.ss_link_is_up(self._ptr))
 
     def _set(self, up, at):

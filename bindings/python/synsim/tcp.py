@@ -80,6 +80,7 @@ class TcpSettings:
         check(_c.ss_tcp_set(self._host._ptr, name, int(value)), name)
 
     def update(self, values):
+        """Set several settings from a dict, checking each."""
         if not isinstance(values, dict):
             raise TypeError(f"tcp settings must be a dict of sysctl names to integers; got {type(values).__name__}")
         for name, value in values.items():
@@ -92,6 +93,7 @@ class TcpSettings:
         return len(setting_names())
 
     def items(self):
+        """(name, value) for every setting."""
         return [(name, self[name]) for name in setting_names()]
 
     def __repr__(self):
@@ -168,10 +170,14 @@ class Connection:
 
     @property
     def state(self):
+        """The RFC 9293 state: "SYN-SENT", "ESTABLISHED", "TIME-WAIT", ..."""
         return _c.ss_tcp_state_name(_c.ss_tcp_conn_state(self._ptr))
 
     @property
     def error(self):
+        """None, or the errno name a socket would report: "ETIMEDOUT",
+        "ECONNREFUSED", "ECONNRESET", "ECONNABORTED" (aborted here),
+        "EHOSTDOWN" (this host crashed)."""
         err = _c.ss_tcp_conn_error(self._ptr)
         return _c.ss_tcp_errno_name(err) if err else None
 
@@ -182,10 +188,12 @@ class Connection:
 
     @property
     def established_at(self):
+        """When the handshake completed (seconds), or None."""
         return _seconds_or_none(self._info().t_established)
 
     @property
     def closed_at(self):
+        """When the connection was over for the application (seconds), or None."""
         return _seconds_or_none(self._info().t_closed)
 
     @property
