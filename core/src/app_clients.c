@@ -1,7 +1,6 @@
 /* Clients arriving as a Poisson process, each opening one connection,
  * optionally sending a request, closing, and recording what happened. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -20,10 +19,7 @@ struct client {
 
 struct ss_app_clients {
     struct app_base base;
-    ss_sim *sim;
-    ss_node *host;
     ss_clients_config config;
-    ss_rng rng;
     ss_timer arrival;
     struct client **blocks;
     size_t block_count, block_cap;
@@ -38,7 +34,7 @@ static struct client *client_at(const ss_app_clients *app, size_t i)
 static void on_established(ss_tcp_conn *conn, void *ctx)
 {
     struct client *c = ctx;
-    c->rec.established = ss_sim_now(c->app->sim);
+    c->rec.established = ss_sim_now(c->app->base.sim);
     if (c->app->config.request_bytes)
         ss_tcp_send(conn, c->app->config.request_bytes);
     ss_tcp_close(conn);
@@ -49,7 +45,7 @@ static void on_closed(ss_tcp_conn *conn, int err, void *ctx)
     struct client *c = ctx;
     ss_tcp_info info;
     ss_tcp_conn_info(conn, &info);
-    c->rec.closed = ss_sim_now(c->app->sim);
+    c->rec.closed = ss_sim_now(c->app->base.sim);
     c->rec.error = err;
     c->rec.syn_retransmits = info.syn_retransmits;
     c->rec.done = true;
@@ -69,7 +65,7 @@ static struct client *record_new(ss_app_clients *app)
     }
     struct client *c = client_at(app, app->count++);
     c->app = app;
-    c->rec = (ss_client_record){.start = ss_sim_now(app->sim), .established = -1, .closed = -1};
+    c->rec = (ss_client_record){.start = ss_sim_now(app->base.sim), .established = -1, .closed = -1};
     return c;
 }
 
@@ -78,12 +74,12 @@ static void schedule_next(ss_app_clients *app, ss_time from)
     const ss_clients_config *cfg = &app->config;
     if (cfg->count && app->count >= cfg->count)
         return;
-    double gap = ss_rng_exponential(&app->rng, 1e9 / cfg->rate);
+    double gap = ss_rng_exponential(&app->base.rng, 1e9 / cfg->rate);
     ss_time at = from + (ss_time)gap;
     if (gap >= (double)(SS_TIME_MAX - from) || at >= cfg->stop)
         return;
-    if (ss_timer_arm(app->sim, &app->arrival, at) < 0)
-        ss_sim_fail(app->sim, SS_ENOMEM);
+    if (ss_timer_arm(app->base.sim, &app->arrival, at) < 0)
+        ss_sim_fail(app->base.sim, SS_ENOMEM);
 }
 
 static void arrival_fire(ss_sim *sim, ss_timer *timer, void *ctx)
@@ -96,7 +92,7 @@ static void arrival_fire(ss_sim *sim, ss_timer *timer, void *ctx)
         ss_sim_fail(sim, SS_ENOMEM);
         return;
     }
-    if (ss_tcp_connect(app->host, app->config.server, app->config.port, &client_callbacks, c, &conn) < 0) {
+    if (ss_tcp_connect(app->base.host, app->config.server, app->config.port, &client_callbacks, c, &conn) < 0) {
         c->rec.error = EADDRNOTAVAIL;
         c->rec.closed = c->rec.start;
         c->rec.done = true;
@@ -127,21 +123,12 @@ int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config 
     ss_sim *sim = ss_node_sim(host);
     if (config->start < ss_sim_now(sim))
         return SS_EINVAL;
-    ss_app_clients *app = ss_calloc(1, sizeof *app);
+    int rc;
+    ss_app_clients *app = app_new(host, sizeof *app, "clients", name, clients_destroy, &rc);
     if (!app)
-        return SS_ENOMEM;
-    app->sim = sim;
-    app->host = host;
-    app->config = *config;
-    char stream[96];
-    snprintf(stream, sizeof stream, "app:clients:%s", name);
-    ss_rng_seed(&app->rng, ss_sim_seed(sim), ss_stream_id(stream));
-    ss_timer_init(&app->arrival, arrival_fire, app);
-    int rc = app_register(sim, &app->base, clients_destroy);
-    if (rc < 0) {
-        ss_free(app);
         return rc;
-    }
+    app->config = *config;
+    ss_timer_init(&app->arrival, arrival_fire, app);
     schedule_next(app, config->start);
     *out = app;
     return 0;

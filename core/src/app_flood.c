@@ -1,8 +1,6 @@
 /* Floods from forged sources: SYNs (to fill a listener's SYN queue) or
  * ACKs (guessing SYN cookies).  One timer, and packets from the pool:
  * nothing is allocated per packet. */
-#include <stdio.h>
-
 #include "alloc.h"
 #include "app_part.h"
 #include "synsim/app.h"
@@ -10,10 +8,7 @@
 
 struct ss_app_flood {
     struct app_base base;
-    ss_sim *sim;
-    ss_node *host;
     ss_flood_config config;
-    ss_rng rng;
     ss_timer tick;
     uint64_t sent;
 };
@@ -36,7 +31,7 @@ static bool finished(const ss_app_flood *app, ss_time at)
 static uint32_t forged_source(ss_app_flood *app)
 {
     int len = app->config.prefix_len;
-    uint32_t host_bits = len == 32 ? 0 : (uint32_t)ss_rng_next(&app->rng) & (0xffffffffu >> len);
+    uint32_t host_bits = len == 32 ? 0 : (uint32_t)ss_rng_next(&app->base.rng) & (0xffffffffu >> len);
     uint32_t mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
     return (app->config.prefix & mask) | host_bits;
 }
@@ -51,17 +46,17 @@ static void tick_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     }
     p->src = forged_source(app);
     p->dst = app->config.target;
-    p->tcp.sport = (uint16_t)(1024 + ss_rng_below(&app->rng, 65536 - 1024));
+    p->tcp.sport = (uint16_t)(1024 + ss_rng_below(&app->base.rng, 65536 - 1024));
     p->tcp.dport = app->config.port;
-    p->tcp.seq = (uint32_t)ss_rng_next(&app->rng);
+    p->tcp.seq = (uint32_t)ss_rng_next(&app->base.rng);
     p->tcp.window = 65535;
     if (app->config.kind == SS_FLOOD_SYN) {
         p->tcp.flags = SS_TCP_SYN;
     } else {
         p->tcp.flags = SS_TCP_ACK;
-        p->tcp.ack = (uint32_t)ss_rng_next(&app->rng);
+        p->tcp.ack = (uint32_t)ss_rng_next(&app->base.rng);
     }
-    ss_node_send(sim, app->host, p);
+    ss_node_send(sim, app->base.host, p);
     app->sent++;
     ss_time next = send_time(app, app->sent);
     if (!finished(app, next))
@@ -85,21 +80,12 @@ int ss_app_flood_new(ss_node *host, const char *name, const ss_flood_config *con
     ss_sim *sim = ss_node_sim(host);
     if (config->start < ss_sim_now(sim))
         return SS_EINVAL;
-    ss_app_flood *app = ss_calloc(1, sizeof *app);
+    int rc;
+    ss_app_flood *app = app_new(host, sizeof *app, "flood", name, flood_destroy, &rc);
     if (!app)
-        return SS_ENOMEM;
-    app->sim = sim;
-    app->host = host;
-    app->config = *config;
-    char stream[96];
-    snprintf(stream, sizeof stream, "app:flood:%s", name);
-    ss_rng_seed(&app->rng, ss_sim_seed(sim), ss_stream_id(stream));
-    ss_timer_init(&app->tick, tick_fire, app);
-    int rc = app_register(sim, &app->base, flood_destroy);
-    if (rc < 0) {
-        ss_free(app);
         return rc;
-    }
+    app->config = *config;
+    ss_timer_init(&app->tick, tick_fire, app);
     /* From here the simulator owns the app, even if arming fails. */
     if (!finished(app, config->start) && (rc = ss_timer_arm(sim, &app->tick, config->start)) < 0)
         return rc;

@@ -1,5 +1,7 @@
 #include "app_part.h"
 
+#include <stdio.h>
+
 #include "alloc.h"
 #include "synsim/error.h"
 
@@ -17,17 +19,31 @@ static void app_part_free(ss_sim *sim, void *part_ptr)
     ss_free(part);
 }
 
-int app_register(ss_sim *sim, struct app_base *app, void (*destroy)(ss_sim *sim, struct app_base *app))
+void *app_new(ss_node *host, size_t size, const char *kind, const char *name, app_destroy_fn destroy, int *rc)
 {
+    ss_sim *sim = ss_node_sim(host);
     struct app_part *part = sim->part[SS_PART_APP];
     if (!part) {
         part = ss_calloc(1, sizeof *part);
-        if (!part)
-            return SS_ENOMEM;
+        if (!part) {
+            *rc = SS_ENOMEM;
+            return NULL;
+        }
         ss_sim_attach(sim, SS_PART_APP, part, app_part_free);
     }
+    struct app_base *app = ss_calloc(1, size);
+    if (!app) {
+        *rc = SS_ENOMEM;
+        return NULL;
+    }
+    app->sim = sim;
+    app->host = host;
+    char stream[128];
+    snprintf(stream, sizeof stream, "app:%s:%s", kind, name);
+    ss_rng_seed(&app->rng, sim->seed, ss_stream_id(stream));
     app->destroy = destroy;
     app->next = part->apps;
     part->apps = app;
-    return 0;
+    *rc = 0;
+    return app;
 }

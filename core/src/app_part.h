@@ -3,14 +3,22 @@
 #define SYNSIM_APP_PART_H
 
 #include "sim_internal.h"
+#include "synsim/net.h"
 
+/* The first member of every app. */
 struct app_base {
     struct app_base *next;
     void (*destroy)(ss_sim *sim, struct app_base *app);
+    ss_sim *sim;
+    ss_node *host;
+    ss_rng rng; /* stream "app:KIND:NAME": apps never share draws */
 };
 
-/* Link `app` into the simulator's list; SS_ENOMEM if the part could not be
- * made (the caller then frees the app itself). */
-int app_register(ss_sim *sim, struct app_base *app, void (*destroy)(ss_sim *sim, struct app_base *app));
+typedef void (*app_destroy_fn)(ss_sim *sim, struct app_base *app);
+
+/* A zeroed app of `size` bytes on `host`, its stream seeded, registered
+ * with the simulator (which frees it with `destroy`).  NULL and *rc set
+ * when memory ran out. */
+void *app_new(ss_node *host, size_t size, const char *kind, const char *name, app_destroy_fn destroy, int *rc);
 
 #endif

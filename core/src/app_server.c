@@ -36,18 +36,17 @@ int ss_app_server_new(ss_node *host, uint16_t port, int backlog, ss_time accept_
     if (!host || !out || accept_interval < 0)
         return SS_EINVAL;
     *out = NULL;
-    ss_app_server *app = ss_calloc(1, sizeof *app);
+    int rc;
+    ss_app_server *app = app_new(host, sizeof *app, "server", "", server_destroy, &rc);
     if (!app)
-        return SS_ENOMEM;
-    int rc = ss_tcp_listen(host, port, backlog, &server_callbacks, app, &app->listener);
+        return rc;
+    /* From here the simulator owns the app, even if listening fails. */
+    rc = ss_tcp_listen(host, port, backlog, &server_callbacks, app, &app->listener);
     if (rc == 0)
         rc = ss_tcp_listener_set_accept(app->listener, accept_interval);
-    if (rc == 0)
-        rc = app_register(ss_node_sim(host), &app->base, server_destroy);
     if (rc < 0) {
         if (app->listener)
             ss_tcp_listener_close(app->listener);
-        ss_free(app);
         return rc;
     }
     *out = app;

@@ -44,30 +44,9 @@ const char *ss_tcp_errno_name(int err)
 
 /* ---- state ------------------------------------------------------------------------- */
 
-void tcp_trace_transition(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_tcp_state from,
-                          ss_tcp_state to)
-{
-    if (tcp_transition_observer)
-        tcp_transition_observer(stack->sim, conn_id, from, to);
-    if (!trace_wants(stack->sim, SS_TRACE_STATE))
-        return;
-    ss_trace_record r = {
-        .time = stack->sim->now,
-        .node = stack->node->id,
-        .src = t->laddr,
-        .dst = t->raddr,
-        .sport = t->lport,
-        .dport = t->rport,
-        .kind = SS_TRACE_STATE,
-        .conn = conn_id,
-        .old_state = (uint8_t)from,
-        .new_state = (uint8_t)to,
-    };
-    trace_append(stack->sim, &r);
-}
-
-void tcp_trace_event(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_trace_kind kind,
-                     int cause)
+/* The one place TCP writes trace records. */
+static void trace_conn(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_trace_kind kind,
+                       int cause, ss_tcp_state from, ss_tcp_state to)
 {
     if (!trace_wants(stack->sim, kind))
         return;
@@ -81,8 +60,24 @@ void tcp_trace_event(struct tcp_stack *stack, uint32_t conn_id, const struct tcp
         .kind = (uint8_t)kind,
         .cause = (uint8_t)cause,
         .conn = conn_id,
+        .old_state = (uint8_t)from,
+        .new_state = (uint8_t)to,
     };
     trace_append(stack->sim, &r);
+}
+
+void tcp_trace_transition(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_tcp_state from,
+                          ss_tcp_state to)
+{
+    if (tcp_transition_observer)
+        tcp_transition_observer(stack->sim, conn_id, from, to);
+    trace_conn(stack, conn_id, t, SS_TRACE_STATE, 0, from, to);
+}
+
+void tcp_trace_event(struct tcp_stack *stack, uint32_t conn_id, const struct tcp_tuple *t, ss_trace_kind kind,
+                     int cause)
+{
+    trace_conn(stack, conn_id, t, kind, cause, SS_TCP_CLOSED, SS_TCP_CLOSED);
 }
 
 static bool counts_as_established(ss_tcp_state s)
@@ -583,7 +578,7 @@ static void data_timeout(ss_tcp_conn *c)
     /* Linux retransmits_timed_out(): give up once tcp_retries2 back-offs
      * from TCP_RTO_MIN would have elapsed since the oldest unacknowledged
      * data was first sent, or TCP_USER_TIMEOUT when it is set. */
-    ss_time limit = c->user_timeout ? c->user_timeout : model_timeout(stack->settings.tcp_retries2, TCP_RTO_MIN);
+    ss_time limit = c->opt.user_timeout ? c->opt.user_timeout : model_timeout(stack->settings.tcp_retries2, TCP_RTO_MIN);
     if (c->retransmits > 0 && c->retrans_stamp >= 0 && sim->now - c->retrans_stamp >= limit) {
         stack->counters.TCPAbortOnTimeout++;
         tcp_conn_finish(c, ETIMEDOUT);
@@ -603,8 +598,8 @@ static void data_timeout(ss_tcp_conn *c)
     /* Linux tcp_clamp_rto_to_user_timeout(): never wait past the user
      * timeout. */
     ss_time wait = c->rto;
-    if (c->user_timeout) {
-        ss_time remaining = c->retrans_stamp + c->user_timeout - sim->now;
+    if (c->opt.user_timeout) {
+        ss_time remaining = c->retrans_stamp + c->opt.user_timeout - sim->now;
         wait = remaining < 0 ? 0 : remaining < wait ? remaining : wait;
     }
     tcp_arm(c, &c->rtx_timer, wait);
@@ -614,17 +609,17 @@ static void data_timeout(ss_tcp_conn *c)
 
 static ss_time ka_idle(const ss_tcp_conn *c)
 {
-    return c->ka_idle ? c->ka_idle : c->stack->settings.tcp_keepalive_time * SS_SEC;
+    return c->opt.ka_idle ? c->opt.ka_idle : c->stack->settings.tcp_keepalive_time * SS_SEC;
 }
 
 static ss_time ka_interval(const ss_tcp_conn *c)
 {
-    return c->ka_interval ? c->ka_interval : c->stack->settings.tcp_keepalive_intvl * SS_SEC;
+    return c->opt.ka_interval ? c->opt.ka_interval : c->stack->settings.tcp_keepalive_intvl * SS_SEC;
 }
 
 static uint32_t ka_count(const ss_tcp_conn *c)
 {
-    return (uint32_t)(c->ka_count ? c->ka_count : c->stack->settings.tcp_keepalive_probes);
+    return (uint32_t)(c->opt.ka_count ? c->opt.ka_count : c->stack->settings.tcp_keepalive_probes);
 }
 
 static bool keepalive_state(ss_tcp_state s)
@@ -634,7 +629,7 @@ static bool keepalive_state(ss_tcp_state s)
 
 void tcp_keepalive_start(ss_tcp_conn *c)
 {
-    if (c->keepalive && keepalive_state(c->state))
+    if (c->opt.keepalive && keepalive_state(c->state))
         tcp_arm(c, &c->state_timer, ka_idle(c));
 }
 
@@ -648,7 +643,7 @@ static void keepalive_fire(ss_tcp_conn *c)
 {
     struct tcp_stack *stack = c->stack;
     ss_sim *sim = stack->sim;
-    if (!c->keepalive)
+    if (!c->opt.keepalive)
         return;
     /* Data in flight or waiting: the retransmission timer watches the
      * peer; look again after a full idle time. */
@@ -662,8 +657,8 @@ static void keepalive_fire(ss_tcp_conn *c)
         return;
     }
     /* With TCP_USER_TIMEOUT, it decides instead of the probe count. */
-    if ((c->user_timeout && elapsed >= c->user_timeout && c->probes_out > 0) ||
-        (!c->user_timeout && c->probes_out >= ka_count(c))) {
+    if ((c->opt.user_timeout && elapsed >= c->opt.user_timeout && c->probes_out > 0) ||
+        (!c->opt.user_timeout && c->probes_out >= ka_count(c))) {
         tcp_send_reset(c); /* tcp_send_active_reset() */
         stack->counters.TCPAbortOnTimeout++;
         tcp_conn_finish(c, ETIMEDOUT);
@@ -679,14 +674,30 @@ static void keepalive_fire(ss_tcp_conn *c)
     tcp_arm(c, &c->state_timer, ka_interval(c));
 }
 
+int tcp_sockopts_keepalive(struct tcp_sockopts *o, bool on, ss_time idle, ss_time interval, int count)
+{
+    if (idle < 0 || interval < 0 || count < 0 || count > 127)
+        return SS_EINVAL;
+    o->keepalive = on;
+    o->ka_idle = idle;
+    o->ka_interval = interval;
+    o->ka_count = count;
+    return 0;
+}
+
+int tcp_sockopts_user_timeout(struct tcp_sockopts *o, ss_time timeout)
+{
+    if (timeout < 0)
+        return SS_EINVAL;
+    o->user_timeout = timeout;
+    return 0;
+}
+
 int ss_tcp_set_keepalive(ss_tcp_conn *c, bool on, ss_time idle, ss_time interval, int count)
 {
-    if (!c || idle < 0 || interval < 0 || count < 0 || count > 127)
-        return SS_EINVAL;
-    c->keepalive = on;
-    c->ka_idle = idle;
-    c->ka_interval = interval;
-    c->ka_count = count;
+    int rc = c ? tcp_sockopts_keepalive(&c->opt, on, idle, interval, count) : SS_EINVAL;
+    if (rc < 0)
+        return rc;
     /* tcp_set_keepalive(): (re)start the idle clock's timer now. */
     if (keepalive_state(c->state)) {
         if (on)
@@ -699,10 +710,7 @@ int ss_tcp_set_keepalive(ss_tcp_conn *c, bool on, ss_time idle, ss_time interval
 
 int ss_tcp_set_user_timeout(ss_tcp_conn *c, ss_time timeout)
 {
-    if (!c || timeout < 0)
-        return SS_EINVAL;
-    c->user_timeout = timeout;
-    return 0;
+    return c ? tcp_sockopts_user_timeout(&c->opt, timeout) : SS_EINVAL;
 }
 
 void tcp_rtx_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
@@ -963,12 +971,12 @@ void ss_tcp_conn_info(const ss_tcp_conn *c, ss_tcp_info *out)
         .retransmits = c->data_retransmits,
         .rto = c->rto,
         .srtt = c->srtt,
-        .keepalive = c->keepalive,
+        .keepalive = c->opt.keepalive,
         .keepalive_idle = ka_idle(c),
         .keepalive_interval = ka_interval(c),
         .keepalive_count = (int)ka_count(c),
         .keepalive_probes = c->probes_out,
-        .user_timeout = c->user_timeout,
+        .user_timeout = c->opt.user_timeout,
         .t_open = c->t_open,
         .t_established = c->t_established,
         .t_accepted = c->t_accepted,

@@ -88,6 +88,19 @@ struct tcp_syn_options {
 
 struct tcp_stack;
 
+/* Keepalive and user timeout, as a socket holds them (SO_KEEPALIVE,
+ * TCP_KEEPIDLE/INTVL/CNT, TCP_USER_TIMEOUT); a listener's are copied into
+ * each connection it accepts.  Zero idle, interval, count: the host's. */
+struct tcp_sockopts {
+    bool keepalive;
+    ss_time ka_idle, ka_interval;
+    int ka_count;
+    ss_time user_timeout;
+};
+
+int tcp_sockopts_keepalive(struct tcp_sockopts *o, bool on, ss_time idle, ss_time interval, int count);
+int tcp_sockopts_user_timeout(struct tcp_sockopts *o, ss_time timeout);
+
 struct ss_tcp_conn {
     struct tcp_hnode h; /* h.t: local and remote address and port */
     struct tcp_stack *stack;
@@ -137,12 +150,9 @@ struct ss_tcp_conn {
     /* keepalive in ESTABLISHED and CLOSE-WAIT; TIME-WAIT; orphaned
      * FIN-WAIT-2 (one timer, as Linux's sk_timer) */
     ss_timer state_timer;
-    bool keepalive;
-    ss_time ka_idle, ka_interval; /* 0: the host's */
-    int ka_count;
+    struct tcp_sockopts opt;
     uint32_t probes_out;
     ss_time last_rcv; /* last acceptable segment from the peer */
-    ss_time user_timeout;
 
     ss_tcp_callbacks cb;
     void *ctx;
@@ -183,9 +193,7 @@ struct ss_tcp_listener {
     uint16_t port;
     int backlog;
     bool closed;
-    bool keepalive;
-    ss_time ka_idle, ka_interval, user_timeout;
-    int ka_count;
+    struct tcp_sockopts opt; /* inherited by accepted connections */
     uint32_t young; /* requests whose SYN-ACK was never resent */
     ss_time last_overflow; /* last SYN cookie sent; -1: never */
     /* accept queue: completed connections the application has not taken */

@@ -378,11 +378,7 @@ static ss_tcp_conn *child_new(ss_tcp_listener *l, const struct tcp_tuple *t, uin
     c->snd_wnd = c->max_snd_wnd = (uint32_t)ack->tcp.window << c->snd_wscale;
     c->snd_wl1 = ack->tcp.seq;
     c->snd_wl2 = ack->tcp.ack;
-    c->keepalive = l->keepalive;
-    c->ka_idle = l->ka_idle;
-    c->ka_interval = l->ka_interval;
-    c->ka_count = l->ka_count;
-    c->user_timeout = l->user_timeout;
+    c->opt = l->opt;
     stack->counters.PassiveOpens++; /* tcp_create_openreq_child() */
     tcp_record_new(c);
     tcp_established(c);
@@ -616,19 +612,10 @@ void tcp_request_input(struct tcp_request *req, ss_packet *p)
 
 int ss_tcp_listener_set_keepalive(ss_tcp_listener *l, bool on, ss_time idle, ss_time interval, int count)
 {
-    if (!l || idle < 0 || interval < 0 || count < 0 || count > 127)
-        return SS_EINVAL;
-    l->keepalive = on;
-    l->ka_idle = idle;
-    l->ka_interval = interval;
-    l->ka_count = count;
-    return 0;
+    return l ? tcp_sockopts_keepalive(&l->opt, on, idle, interval, count) : SS_EINVAL;
 }
 
 int ss_tcp_listener_set_user_timeout(ss_tcp_listener *l, ss_time timeout)
 {
-    if (!l || timeout < 0)
-        return SS_EINVAL;
-    l->user_timeout = timeout;
-    return 0;
+    return l ? tcp_sockopts_user_timeout(&l->opt, timeout) : SS_EINVAL;
 }
