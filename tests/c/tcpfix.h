@@ -244,9 +244,9 @@ static inline uint32_t tf_iss(struct tcpfix *f)
     return i.iss;
 }
 
-/* Active open from h to the peer: SYN out, SYN-ACK (seq 1000) back, ACK
- * out: ESTABLISHED.  The peer offers `o` (NULL: no options). */
-static inline uint32_t tf_open_active(struct tcpfix *f, const struct tf_opts *o)
+/* h connects to the peer; the fixture learns h's port; the SYN arrives at
+ * the peer and is checked.  Returns h's ISS. */
+static inline uint32_t tf_connect(struct tcpfix *f)
 {
     CU_ASSERT_EQUAL_FATAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), f->peer_port, &tf_callbacks, f, &f->conn), 0);
     ss_tcp_info i;
@@ -254,6 +254,14 @@ static inline uint32_t tf_open_active(struct tcpfix *f, const struct tf_opts *o)
     f->h_port = i.local_port;
     tf_run(f, 2 * SS_MSEC);
     tf_expect(f, SS_TCP_SYN, i.iss, 0);
+    return i.iss;
+}
+
+/* Active open from h to the peer: SYN out, SYN-ACK (seq 1000) back, ACK
+ * out: ESTABLISHED.  The peer offers `o` (NULL: no options). */
+static inline uint32_t tf_open_active(struct tcpfix *f, const struct tf_opts *o)
+{
+    ss_tcp_info i = {.iss = tf_connect(f)};
     tf_send_opts(f, SS_TCP_SYN | SS_TCP_ACK, 1000, i.iss + 1, 0, o);
     f->peer_seq = 1001;
     tf_run(f, 3 * SS_MSEC);
