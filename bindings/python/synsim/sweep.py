@@ -139,8 +139,8 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
     keys = [_key(p) for p in runs]
     db = _Store(store) if store is not None else None
     results = db.done() if db else {}
-    todo = [(k, p) for k, p in zip(keys, runs) if k not in results]
-    bar = _Progress(progress, len(runs), len(runs) - len(todo))
+    missing = [(k, p) for k, p in zip(keys, runs) if k not in results]
+    bar = _Progress(progress, len(runs), len(runs) - len(missing))
 
     def finished(key, result):
         results[key] = result
@@ -149,8 +149,8 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
         bar.update()
 
     try:
-        if todo:
-            _execute(fn, todo, executor, finished)
+        if missing:
+            _execute(fn, missing, executor, finished)
     finally:
         bar.close()
         if db:
@@ -159,16 +159,16 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
     return pd.DataFrame(rows)
 
 
-def _execute(fn, todo, executor, finished):
+def _execute(fn, missing, executor, finished):
     if executor == "serial":
-        for key, params in todo:
+        for key, params in missing:
             finished(key, _call(fn, params))
         return
     if executor is None or isinstance(executor, cf.Executor):
         own = executor is None
         pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) if own else executor
         try:
-            futures = {pool.submit(_call, fn, params): key for key, params in todo}
+            futures = {pool.submit(_call, fn, params): key for key, params in missing}
             for future in cf.as_completed(futures):
                 finished(futures[future], future.result())
         except BaseException:
@@ -183,7 +183,7 @@ def _execute(fn, todo, executor, finished):
         from dask.distributed import as_completed
         client, own = _dask_client(executor)
         try:
-            futures = {client.submit(_call, fn, params, pure=False): key for key, params in todo}
+            futures = {client.submit(_call, fn, params, pure=False): key for key, params in missing}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
         finally:
