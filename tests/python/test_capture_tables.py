@@ -143,3 +143,15 @@ def test_app_and_capture_errors(call, exc, words):
     with pytest.raises(exc, match=words):
         call(sim, a, b)
     sim.run(until="1s")
+
+
+def test_connection_recording_can_be_off():
+    sim = ss.Simulator(seed=1, record_connections=False)
+    a, b = sim.add_host("a"), sim.add_host("b")
+    sim.add_link(a, b)
+    b.listen(80)
+    a.connect(b, 80)
+    sim.run(until="1s")
+    assert len(sim.connections()) == 0
+    with pytest.raises(TypeError, match="record_connections"):
+        ss.Simulator(record_connections="no")

@@ -78,6 +78,9 @@ class Simulator:
         Every random draw of the simulation comes from streams derived from
         this seed and the name of the component that draws; the same seed and
         the same script give identical results.
+    record_connections : bool
+        Keep a row per connection for :meth:`connections` (104 bytes each);
+        turn off for runs of many millions of connections.
 
     Build a topology with :meth:`add_host`, :meth:`add_router` and
     :meth:`add_link`, then advance time with :meth:`run`.  Times are strings
@@ -92,12 +95,15 @@ class Simulator:
     >>> sim.run(until="1s")
     """
 
-    def __init__(self, seed=0):
+    def __init__(self, seed=0, record_connections=True):
         seed = _require_int(seed, "seed", 0, _UINT64_MAX)
+        if not isinstance(record_connections, bool):
+            raise TypeError(f"record_connections must be True or False; got {type(record_connections).__name__}")
         self._ptr = None
         rc, ptr = _c.ss_sim_new(seed)
         check(rc, "Simulator")
         self._ptr = ptr
+        check(_c.ss_tcp_set_recording(ptr, record_connections), "record_connections")
         self.seed = seed
         self._apps = []
 
