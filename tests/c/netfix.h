@@ -64,6 +64,18 @@ static inline bool netfix_adds_up(const ss_link *link, int dir)
                          s.dropped_nomem + s.in_flight;
 }
 
+/* Hosts "a" and "b" joined by one link with the default config. */
+static inline void netfix_pair(uint64_t seed, ss_sim **sim, ss_node **a, ss_node **b)
+{
+    ss_link *l;
+    ss_link_config c;
+    ss_link_config_default(&c);
+    ss_sim_new(seed, sim);
+    ss_host_new(*sim, "a", 0, a);
+    ss_host_new(*sim, "b", 0, b);
+    ss_link_new(*sim, *a, *b, &c, &l);
+}
+
 /* h1 -- r -- h2, the same config on both links; h2 logs what arrives. */
 struct netfix_line {
     ss_sim *sim;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netfix.h"
 #include "synsim/error.h"
 #include "synsim/tcp.h"
 #include "synsim/trace.h"

@@ -129,13 +129,7 @@ static void test_clients_poisson_and_records(void)
 {
     ss_sim *sim;
     ss_node *a, *b;
-    ss_link *l;
-    ss_link_config c;
-    ss_link_config_default(&c);
-    ss_sim_new(3, &sim);
-    ss_host_new(sim, "a", 0, &a);
-    ss_host_new(sim, "b", 0, &b);
-    ss_link_new(sim, a, b, &c, &l);
+    netfix_pair(3, &sim, &a, &b);
     ss_app_server *srv;
     ss_app_server_new(b, 80, 128, 0, &srv);
     ss_clients_config cc = {.server = ss_node_addr(b), .port = 80, .rate = 200, .start = 0, .stop = 50 * SS_SEC,

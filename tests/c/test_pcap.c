@@ -23,13 +23,7 @@ static void test_handshake_capture_reads_back(void)
     const char *path = "build/test_pcap_handshake.pcap";
     ss_sim *sim;
     ss_node *a, *b;
-    ss_link *l;
-    ss_link_config c;
-    ss_link_config_default(&c);
-    ss_sim_new(1, &sim);
-    ss_host_new(sim, "a", 0, &a);
-    ss_host_new(sim, "b", 0, &b);
-    ss_link_new(sim, a, b, &c, &l);
+    netfix_pair(1, &sim, &a, &b);
     ss_pcap *pc;
     CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, path, 0, &pc), 0);
     CU_ASSERT_EQUAL(ss_pcap_add_node(pc, a), 0);

@@ -349,13 +349,7 @@ static void test_closed_port_answers_rst(void)
     /* two real stacks */
     ss_sim *sim;
     ss_node *a, *b;
-    ss_link *l;
-    ss_link_config c;
-    ss_link_config_default(&c);
-    ss_sim_new(1, &sim);
-    ss_host_new(sim, "a", 0, &a);
-    ss_host_new(sim, "b", 0, &b);
-    ss_link_new(sim, a, b, &c, &l);
+    netfix_pair(1, &sim, &a, &b);
     ss_tcp_listen(b, 22, 1, NULL, NULL, &(ss_tcp_listener *){0});
     struct tcpfix rec = {0};
     ss_tcp_conn *conn;
