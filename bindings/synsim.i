@@ -135,6 +135,20 @@ size_t ss_tcp_record_size(void)
 {
     return sizeof(ss_tcp_record);
 }
+/* Every client record as 7 int64 each (conn, start, established, closed,
+ * error, syn_retransmits, done) into a writable buffer; returns how many. */
+size_t ss_app_clients_copy_into(const ss_app_clients *app, char *buffer, size_t size)
+{
+    size_t n = ss_app_clients_count(app), max = size / (7 * sizeof(int64_t));
+    int64_t *out = (int64_t *)(void *)buffer;
+    ss_client_record r;
+    for (size_t i = 0; i < n && i < max; i++, out += 7) {
+        ss_app_clients_record(app, i, &r);
+        out[0] = r.conn, out[1] = r.start, out[2] = r.established, out[3] = r.closed;
+        out[4] = r.error, out[5] = r.syn_retransmits, out[6] = r.done;
+    }
+    return n < max ? n : max;
+}
 /* The address as text, for Python. */
 const char *ss_addr_text(uint32_t addr)
 {

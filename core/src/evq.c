@@ -33,8 +33,6 @@
 #include "alloc.h"
 #include "synsim/error.h"
 
-enum { NOWHERE = 0, IN_HEAP = 1, IN_WHEEL = 2 };
-
 /* A higher-level slot with at most this many timers goes straight into the
  * heap; more are spread over the level below. */
 #define EVQ_DIRECT_MAX 32
@@ -124,13 +122,13 @@ static int heap_reserve(evq *q, uint32_t need)
 static void heap_push(evq *q, ss_timer *t)
 {
     struct evq_entry e = {t->when, t->seq, t};
-    t->where = IN_HEAP;
+    t->where = EVQ_IN_HEAP;
     heap_sift_up(q, q->heap_len++, e);
 }
 
 static void heap_remove(evq *q, uint32_t i)
 {
-    q->heap[i].timer->where = NOWHERE;
+    q->heap[i].timer->where = EVQ_NOWHERE;
     struct evq_entry last = q->heap[--q->heap_len];
     if (i == q->heap_len)
         return;
@@ -201,7 +199,7 @@ static void wheel_link(evq *q, ss_timer *t, uint64_t unit)
         c->next = head;
         q->slot_head[level][slot] = head = c;
     }
-    t->where = IN_WHEEL;
+    t->where = EVQ_IN_WHEEL;
     t->level = (uint8_t)level;
     t->slot = (uint8_t)slot;
     t->chunk = head;
@@ -228,7 +226,7 @@ static void wheel_unlink(evq *q, ss_timer *t)
     if (--q->slot_len[t->level][t->slot] == 0)
         q->occupied[t->level][t->slot / 64] &= ~(1ULL << (t->slot % 64));
     q->wheel_len--;
-    t->where = NOWHERE;
+    t->where = EVQ_NOWHERE;
 }
 
 /* Detach a whole slot and return its chain of chunks. */
@@ -338,10 +336,10 @@ static void advance(evq *q)
 void evq_cancel(evq *q, ss_timer *t)
 {
     switch (t->where) {
-    case IN_HEAP:
+    case EVQ_IN_HEAP:
         heap_remove(q, t->index);
         break;
-    case IN_WHEEL:
+    case EVQ_IN_WHEEL:
         wheel_unlink(q, t);
         break;
     default:
@@ -352,7 +350,7 @@ void evq_cancel(evq *q, ss_timer *t)
 int evq_arm(evq *q, ss_timer *t, ss_time when)
 {
     uint64_t unit = unit_of(when);
-    if (t->where == NOWHERE) {
+    if (t->where == EVQ_NOWHERE) {
         /* Room for every armed timer in the heap and in the chunk pool, so
          * that advance() never allocates. */
         if (heap_reserve(q, (uint32_t)evq_len(q) + 1) < 0 || pool_reserve(q, evq_len(q) + 1) < 0)

@@ -10,6 +10,9 @@
 #define EVQ_SLOTS (1 << EVQ_LEVEL_BITS)
 #define EVQ_LEVELS 7 /* 7 x 8 bits cover the 53 bits of (time >> GRAIN) */
 
+/* Where an armed timer is (ss_timer.where); 0 means not armed. */
+enum { EVQ_NOWHERE = 0, EVQ_IN_HEAP = 1, EVQ_IN_WHEEL = 2 };
+
 struct evq_entry {
     ss_time when;
     uint64_t seq;

@@ -3,8 +3,6 @@
 #include "alloc.h"
 #include "synsim/error.h"
 
-enum { TIMER_NOWHERE = 0 };
-
 int ss_sim_new(uint64_t seed, ss_sim **out)
 {
     if (!out)
@@ -86,7 +84,7 @@ void ss_timer_init(ss_timer *timer, ss_timer_fn fn, void *ctx)
     *timer = (ss_timer){0};
     timer->fn = fn;
     timer->ctx = ctx;
-    timer->where = TIMER_NOWHERE;
+    timer->where = EVQ_NOWHERE;
 }
 
 int ss_timer_arm(ss_sim *sim, ss_timer *timer, ss_time when)
@@ -109,5 +107,5 @@ void ss_timer_cancel(ss_sim *sim, ss_timer *timer)
         evq_cancel(&sim->queue, timer);
 }
 
-bool ss_timer_armed(const ss_timer *timer) { return timer->where != TIMER_NOWHERE; }
+bool ss_timer_armed(const ss_timer *timer) { return timer->where != EVQ_NOWHERE; }
 ss_time ss_timer_when(const ss_timer *timer) { return timer->when; }

@@ -887,7 +887,7 @@ int ss_tcp_close(ss_tcp_conn *c)
         return SS_EINVAL;
     if (c->close_called)
         return SS_ESTATE;
-    if (c->state != SS_TCP_CLOSED && c->state != SS_TCP_LISTEN)
+    if (c->state != SS_TCP_CLOSED)
         tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_CLOSE);
     /* RFC 9293 3.10.4 CLOSE. */
     switch (c->state) {

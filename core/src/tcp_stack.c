@@ -305,14 +305,14 @@ static size_t proven_slot(const struct tcp_stack *stack, uint32_t addr)
     return j;
 }
 
-static bool peer_proven(const struct tcp_stack *stack, uint32_t addr)
+bool tcp_peer_is_proven(const struct tcp_stack *stack, uint32_t addr)
 {
     return stack->proven_size && stack->proven[proven_slot(stack, addr)] == addr;
 }
 
 void tcp_remember_peer(struct tcp_stack *stack, uint32_t addr)
 {
-    if (!addr || peer_proven(stack, addr))
+    if (!addr || tcp_peer_is_proven(stack, addr))
         return;
     if ((stack->proven_count + 1) * 2 > stack->proven_size) {
         size_t size = stack->proven_size ? stack->proven_size * 2 : 64;
@@ -330,11 +330,6 @@ void tcp_remember_peer(struct tcp_stack *stack, uint32_t addr)
     }
     stack->proven[proven_slot(stack, addr)] = addr;
     stack->proven_count++;
-}
-
-bool tcp_peer_is_proven(const struct tcp_stack *stack, uint32_t addr)
-{
-    return peer_proven(stack, addr);
 }
 
 uint32_t tcp_now_ms(const struct tcp_stack *stack)

@@ -67,6 +67,12 @@ def _window(sim, start, stop, duration):
     return begin, end
 
 
+def _errno_names(codes):
+    """errno names for a column of codes, looked up once per distinct code."""
+    names = {int(c): (_c.ss_tcp_errno_name(int(c)) or None) for c in np.unique(codes)}
+    return [names[int(c)] for c in codes]
+
+
 class Clients:
     """Clients arriving as a Poisson process at `rate` per second, each
     opening one connection to `server`:`port`, sending `request_bytes`
@@ -99,17 +105,13 @@ class Clients:
         """One row per client so far: start, established, closed (seconds,
         NaN where it did not happen), handshake latency, SYN retransmissions,
         error (errno name or None) and whether it is over."""
-        rows = []
-        rec = _c.ss_client_record()
-        for i in range(len(self)):
-            _c.ss_app_clients_record(self._ptr, i, rec)
-            rows.append((rec.conn, rec.start, rec.established, rec.closed, rec.error, rec.syn_retransmits,
-                         rec.done))
-        arr = np.array(rows, dtype=np.int64).reshape(-1, 7)
+        arr = np.zeros((len(self), 7), dtype=np.int64)
+        if len(arr):
+            _c.ss_app_clients_copy_into(self._ptr, arr)
         sec = lambda col: np.where(arr[:, col] >= 0, arr[:, col] / NS_PER_S, np.nan)
         frame = pd.DataFrame({
             "conn": arr[:, 0], "start": sec(1), "established": sec(2), "closed": sec(3),
-            "error": [(_c.ss_tcp_errno_name(int(e)) or None) for e in arr[:, 4]],
+            "error": _errno_names(arr[:, 4]),
             "syn_retransmits": arr[:, 5], "done": arr[:, 6].astype(bool),
         })
         frame.insert(3, "latency", frame.established - frame.start)

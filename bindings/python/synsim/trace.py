@@ -33,10 +33,10 @@ RECORD_DTYPE = np.dtype([
 ])
 
 KINDS = {_c.ss_trace_kind_name(k): k for k in range(_c.SS_TRACE_KIND_COUNT)}
-CAUSES = [_c.ss_drop_cause_name(c) for c in range(_c.SS_DROP_CAUSE_COUNT)]
-# the names the `cause` column takes, by (kind, code)
-_CAUSE_TABLE = {(k, c): _c.ss_trace_cause_name(k, c) for k in range(_c.SS_TRACE_KIND_COUNT) for c in range(32)}
-CAUSE_NAMES = sorted(set(_CAUSE_TABLE.values()))
+# the name of every (kind, cause) pair, flattened as kind * 256 + cause
+_CAUSE_LOOKUP = np.array([_c.ss_trace_cause_name(k, c) for k in range(_c.SS_TRACE_KIND_COUNT) for c in range(256)],
+                         dtype=object)
+CAUSE_NAMES = sorted(set(_CAUSE_LOOKUP))
 
 if RECORD_DTYPE.itemsize != _c.ss_trace_record_size():  # pragma: no cover - a build mismatch
     raise ImportError("synsim: the trace record layout of the C core does not match the Python dtype")
@@ -63,11 +63,7 @@ def kinds_mask(kinds):
 
 def _causes(array):
     """The cause column: a drop's cause, a timer's name, an API call."""
-    out = np.full(len(array), "", dtype=object)
-    for (kind, code), name in _CAUSE_TABLE.items():
-        if name:
-            out[(array["kind"] == kind) & (array["cause"] == code)] = name
-    return out
+    return _CAUSE_LOOKUP[array["kind"].astype(np.intp) * 256 + array["cause"]]
 
 
 def events_array(sim):
