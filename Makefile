@@ -6,16 +6,18 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-SRCS := $(wildcard core/src/*.c)
+# One folder per layer (sim <- net <- tcp <- app); see docs/architecture.md.
+LAYERS := sim net tcp app
+SRCS := $(foreach l,$(LAYERS),$(wildcard core/src/$(l)/*.c))
 OBJS := $(patsubst core/src/%.c,build/obj/%.o,$(SRCS))
 PIC_OBJS := $(patsubst core/src/%.c,build/pic/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst core/src/%.c,build/asan/%.o,$(SRCS))
-HDRS := $(wildcard core/include/synsim/*.h core/src/*.h)
-TEST_SRCS := $(wildcard tests/c/test_*.c)
-TEST_HDRS := $(wildcard tests/c/*.h) tests/c/testing.c
+HDRS := $(wildcard core/include/synsim/*.h core/src/*/*.h)
+TEST_SRCS := $(foreach l,$(LAYERS),$(wildcard tests/c/$(l)/test_*.c))
+TEST_HDRS := $(wildcard tests/c/*.h tests/c/*/*.h) tests/c/testing.c
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all lib test test-c test-c-asan test-python valgrind bench demo deps venv clean
+.PHONY: all lib test test-c test-c-asan test-python check-layers valgrind bench demo deps venv clean
 
 all: lib
 lib: build/libsynsim.a build/libsynsim.so
@@ -88,7 +90,12 @@ valgrind: $(TESTS)
 
 # Builds everything it needs, runs the C suites plain, under ASan+UBSan and
 # under valgrind, then pytest; fails if anything fails.
+# Fails on an #include that points up the layers or closes a cycle.
+check-layers:
+	@$(PYTHON) tests/check_layers.py .
+
 test: deps
+	@echo "== layers =="; $(MAKE) --no-print-directory check-layers
 	@echo "== C suites =="; $(MAKE) --no-print-directory test-c
 	@echo "== C suites, AddressSanitizer + UndefinedBehaviorSanitizer =="; $(MAKE) --no-print-directory test-c-asan
 	@echo "== C suites, valgrind =="; $(MAKE) --no-print-directory valgrind

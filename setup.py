@@ -17,7 +17,7 @@ class BuildPyAfterExt(build_py):
 
 core = Extension(
     "synsim._core",
-    sources=["bindings/synsim.i"] + sorted(glob.glob("core/src/*.c")),
+    sources=["bindings/synsim.i"] + sorted(glob.glob("core/src/*/*.c")),
     include_dirs=["core/include", "core/src"],
     swig_opts=["-Icore/include", "-outdir", "bindings/python/synsim"],
     extra_compile_args=["-std=c11", "-O2", "-D_POSIX_C_SOURCE=200809L"],

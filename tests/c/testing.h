@@ -6,7 +6,7 @@
 #include <CUnit/CUnit.h>
 #include <stdbool.h>
 
-#include "alloc.h"
+#include "sim/sim_internal.h"
 
 /* Suite set-up and teardown: teardown fails the suite if any block the
  * library allocated during it is still outstanding. */

@@ -1,0 +1,269 @@
+/* pcap writer: IPv4 + TCP headers rebuilt from synsim's packets.
+ *
+ * File: the classic pcap format with the nanosecond magic (0xa1b23c4d) and
+ * LINKTYPE_RAW (101: each record starts at the IPv4 header). */
+#include <stdio.h>
+#include <string.h>
+
+#include "net/net_internal.h"
+#include "synsim/error.h"
+#include "synsim/pcap.h"
+
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define LINKTYPE_RAW 101
+#define MAX_TARGETS 64
+
+struct target {
+    const ss_node *node;
+    const ss_link *link;
+};
+
+struct ss_pcap {
+    struct ss_pcap *next;
+    ss_sim *sim;
+    FILE *file;
+    uint32_t snaplen;
+    bool failed;
+    uint64_t packets;
+    struct target *targets;
+    size_t target_count, target_cap;
+    uint8_t buf[65536 + 16];
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* RFC 1071 one's-complement sum. */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* TCP options as Linux writes them (tcp_options_write()): on a SYN, MSS;
+ * SACK-permitted sharing the timestamps' padding, or NOP NOP before either
+ * alone; NOP and window scale.  Other segments: NOP NOP timestamps. */
+static size_t write_options(const ss_packet *p, uint8_t *o)
+{
+    const ss_tcp_header *h = &p->tcp;
+    size_t n = 0;
+    if (h->flags & SS_TCP_SYN) {
+        if (h->mss) {
+            o[n++] = 2, o[n++] = 4;
+            put16(o + n, h->mss), n += 2;
+        }
+        if (h->has_ts) {
+            if (h->sack_ok)
+                o[n++] = 4, o[n++] = 2;
+            else
+                o[n++] = 1, o[n++] = 1;
+            o[n++] = 8, o[n++] = 10;
+            put32(o + n, h->tsval), n += 4;
+            put32(o + n, h->tsecr), n += 4;
+        } else if (h->sack_ok) {
+            o[n++] = 1, o[n++] = 1, o[n++] = 4, o[n++] = 2;
+        }
+        if (h->has_wscale)
+            o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = h->wscale;
+    } else if (h->has_ts) {
+        o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
+        put32(o + n, h->tsval), n += 4;
+        put32(o + n, h->tsecr), n += 4;
+    }
+    return n;
+}
+
+/* Build the packet's bytes into pcap->buf + 16; returns the IP length. */
+static size_t build(struct ss_pcap *pc, const ss_packet *p)
+{
+    uint8_t *ip = pc->buf + 16, *tcp = ip + 20;
+    uint8_t options[40];
+    size_t optlen = write_options(p, options);
+    size_t tcp_len = 20 + optlen + p->payload;
+    size_t total = 20 + tcp_len;
+    if (total > 65535)
+        total = 65535, tcp_len = total - 20;
+    memset(ip, 0, total);
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)total);
+    put16(ip + 4, (uint16_t)p->id);
+    put16(ip + 6, 0x4000); /* DF, as Linux with path MTU discovery */
+    ip[8] = p->ttl;
+    ip[9] = p->protocol;
+    put32(ip + 12, p->src);
+    put32(ip + 16, p->dst);
+    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    put16(tcp, p->tcp.sport);
+    put16(tcp + 2, p->tcp.dport);
+    put32(tcp + 4, p->tcp.seq);
+    put32(tcp + 8, p->tcp.ack);
+    tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+    tcp[13] = p->tcp.flags;
+    put16(tcp + 14, p->tcp.window);
+    memcpy(tcp + 20, options, optlen);
+    /* pseudo-header (RFC 9293 3.1), then the segment */
+    uint32_t sum = (p->src >> 16) + (p->src & 0xffff) + (p->dst >> 16) + (p->dst & 0xffff) + SS_IPPROTO_TCP +
+                   (uint32_t)tcp_len;
+    put16(tcp + 16, fold(sum16(tcp, tcp_len, sum)));
+    return total;
+}
+
+static void write_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void record(struct ss_pcap *pc, const ss_packet *p)
+{
+    if (pc->failed)
+        return;
+    size_t len = build(pc, p);
+    size_t incl = len < pc->snaplen ? len : pc->snaplen;
+    ss_time now = pc->sim->now;
+    write_le32(pc->buf, (uint32_t)(now / SS_SEC));
+    write_le32(pc->buf + 4, (uint32_t)(now % SS_SEC));
+    write_le32(pc->buf + 8, (uint32_t)incl);
+    write_le32(pc->buf + 12, (uint32_t)len);
+    if (fwrite(pc->buf, 1, 16 + incl, pc->file) != 16 + incl)
+        pc->failed = true;
+    pc->packets++;
+}
+
+void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, const ss_packet *packet)
+{
+    (void)sim;
+    for (struct ss_pcap *pc = net->captures; pc; pc = pc->next)
+        for (size_t i = 0; i < pc->target_count; i++)
+            if (pc->targets[i].node == node) {
+                record(pc, packet);
+                break;
+            }
+}
+
+void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, const ss_packet *packet)
+{
+    (void)sim;
+    for (struct ss_pcap *pc = net->captures; pc; pc = pc->next)
+        for (size_t i = 0; i < pc->target_count; i++)
+            if (pc->targets[i].link == link) {
+                record(pc, packet);
+                break;
+            }
+}
+
+int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
+{
+    if (!sim || !path || !out)
+        return SS_EINVAL;
+    *out = NULL;
+    struct ss_net *net = net_get(sim);
+    if (!net)
+        return SS_ENOMEM;
+    struct ss_pcap *pc = ss_calloc(1, sizeof *pc);
+    if (!pc)
+        return SS_ENOMEM;
+    pc->file = fopen(path, "wb");
+    if (!pc->file) {
+        ss_free(pc);
+        return SS_EIO;
+    }
+    pc->sim = sim;
+    pc->snaplen = snaplen ? snaplen : 65535;
+    uint8_t header[24];
+    write_le32(header, PCAP_MAGIC_NS);
+    header[4] = 2, header[5] = 0, header[6] = 4, header[7] = 0; /* version 2.4 */
+    write_le32(header + 8, 0);  /* thiszone */
+    write_le32(header + 12, 0); /* sigfigs */
+    write_le32(header + 16, pc->snaplen);
+    write_le32(header + 20, LINKTYPE_RAW);
+    if (fwrite(header, 1, sizeof header, pc->file) != sizeof header)
+        pc->failed = true;
+    pc->next = net->captures;
+    net->captures = pc;
+    *out = pc;
+    return 0;
+}
+
+static int add_target(ss_pcap *pc, struct target t)
+{
+    if (pc->target_count >= MAX_TARGETS)
+        return SS_ERANGE;
+    if (ss_reserve(&pc->targets, &pc->target_cap, pc->target_count + 1, sizeof *pc->targets, 4) < 0)
+        return SS_ENOMEM;
+    pc->targets[pc->target_count++] = t;
+    return 0;
+}
+
+int ss_pcap_add_node(ss_pcap *pc, ss_node *node)
+{
+    if (!pc || !node || !pc->file)
+        return SS_EINVAL;
+    if (node->sim != pc->sim)
+        return SS_EOTHERSIM;
+    return add_target(pc, (struct target){.node = node});
+}
+
+int ss_pcap_add_link(ss_pcap *pc, ss_link *link)
+{
+    if (!pc || !link || !pc->file)
+        return SS_EINVAL;
+    if (link->sim != pc->sim)
+        return SS_EOTHERSIM;
+    return add_target(pc, (struct target){.link = link});
+}
+
+uint64_t ss_pcap_packets(const ss_pcap *pc) { return pc ? pc->packets : 0; }
+
+static int pcap_finish(struct ss_pcap *pc)
+{
+    int rc = 0;
+    if (pc->file) {
+        if (fclose(pc->file) != 0 || pc->failed)
+            rc = SS_EIO;
+        pc->file = NULL;
+    }
+    pc->target_count = 0;
+    return rc;
+}
+
+int ss_pcap_close(ss_pcap *pc)
+{
+    if (!pc)
+        return SS_EINVAL;
+    return pcap_finish(pc); /* the object stays in the list until the simulator goes */
+}
+
+void pcap_close_all(struct ss_net *net)
+{
+    for (struct ss_pcap *pc = net->captures, *next; pc; pc = next) {
+        next = pc->next;
+        pcap_finish(pc);
+        ss_free(pc->targets);
+        ss_free(pc);
+    }
+    net->captures = NULL;
+}

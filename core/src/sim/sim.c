@@ -1,0 +1,110 @@
+#include "sim/sim_internal.h"
+
+#include "synsim/error.h"
+
+int ss_sim_new(uint64_t seed, ss_sim **out)
+{
+    if (!out)
+        return SS_EINVAL;
+    *out = NULL;
+    ss_sim *sim = ss_calloc(1, sizeof *sim);
+    if (!sim)
+        return SS_ENOMEM;
+    evq_init(&sim->queue);
+    sim->seed = seed;
+    *out = sim;
+    return 0;
+}
+
+void ss_sim_free(ss_sim *sim)
+{
+    if (!sim)
+        return;
+    for (int i = SS_PART_COUNT - 1; i >= 0; i--) {
+        if (sim->part[i] && sim->part_free[i])
+            sim->part_free[i](sim, sim->part[i]);
+        sim->part[i] = NULL;
+    }
+    evq_destroy(&sim->queue);
+    ss_free(sim);
+}
+
+void ss_sim_attach(ss_sim *sim, enum ss_part which, void *part, ss_part_free_fn free_fn)
+{
+    sim->part[which] = part;
+    sim->part_free[which] = free_fn;
+}
+
+ss_time ss_sim_now(const ss_sim *sim) { return sim->now; }
+int ss_sim_error(const ss_sim *sim) { return sim->error; }
+
+void ss_sim_fail(ss_sim *sim, int code)
+{
+    if (!sim->error)
+        sim->error = code;
+}
+uint64_t ss_sim_seed(const ss_sim *sim) { return sim->seed; }
+size_t ss_sim_pending(const ss_sim *sim) { return evq_len(&sim->queue); }
+uint64_t ss_sim_events_run(const ss_sim *sim) { return sim->events_run; }
+
+int ss_sim_run(ss_sim *sim, ss_time until)
+{
+    if (!sim || until < sim->now)
+        return SS_EINVAL;
+    if (sim->running)
+        return SS_ESTATE;
+    sim->running = true;
+    sim->stop_requested = false;
+    for (;;) {
+        ss_timer *t = evq_peek(&sim->queue);
+        if (!t || t->when > until)
+            break;
+        evq_pop(&sim->queue);
+        sim->now = t->when;
+        sim->events_run++;
+        t->fn(sim, t, t->ctx);
+        if (sim->stop_requested)
+            break;
+    }
+    if (!sim->stop_requested && until != SS_TIME_MAX)
+        sim->now = until;
+    sim->running = false;
+    return sim->error;
+}
+
+void ss_sim_stop(ss_sim *sim)
+{
+    if (sim && sim->running)
+        sim->stop_requested = true;
+}
+
+void ss_timer_init(ss_timer *timer, ss_timer_fn fn, void *ctx)
+{
+    *timer = (ss_timer){0};
+    timer->fn = fn;
+    timer->ctx = ctx;
+    timer->where = EVQ_NOWHERE;
+}
+
+int ss_timer_arm(ss_sim *sim, ss_timer *timer, ss_time when)
+{
+    if (!sim || !timer || !timer->fn || when < sim->now)
+        return SS_EINVAL;
+    return evq_arm(&sim->queue, timer, when);
+}
+
+int ss_timer_arm_in(ss_sim *sim, ss_timer *timer, ss_time delay)
+{
+    if (!sim || delay < 0 || delay > SS_TIME_MAX - sim->now)
+        return SS_EINVAL;
+    return ss_timer_arm(sim, timer, sim->now + delay);
+}
+
+void ss_timer_cancel(ss_sim *sim, ss_timer *timer)
+{
+    if (sim && timer)
+        evq_cancel(&sim->queue, timer);
+}
+
+bool ss_timer_armed(const ss_timer *timer) { return timer->where != EVQ_NOWHERE; }
+ss_time ss_timer_when(const ss_timer *timer) { return timer->when; }
