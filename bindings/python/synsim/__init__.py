@@ -12,7 +12,8 @@ Times are strings with a unit ("10ms") or seconds; rates are strings
 naming the parameter.
 """
 from . import apps
-from .simulator import Capture, Host, Link, Node, Router, Simulator, flags_text
+from .flags import flags_text
+from .simulator import Capture, Host, Link, Node, Router, Simulator
 from .sweep import sweep
 from .units import parse_rate, parse_time
 

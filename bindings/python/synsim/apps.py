@@ -15,20 +15,19 @@ import pandas as pd
 
 from . import core as _c
 from .errors import check
+from .simulator import Host, Node, _parse_address, _require_int
 from .units import NS_PER_S, TIME_MAX_NS, parse_time
 
 __all__ = ["Clients", "Server", "SynFlood", "AckFlood"]
 
 
 def _address_of(sim, target, name):
-    from .simulator import Node, _parse_address
     if isinstance(target, Node):
         return _c.ss_node_addr(sim._own(target, name)._ptr)
     return _parse_address(target, name)
 
 
 def _host(sim, host, name):
-    from .simulator import Host
     host = sim._own(host, name)
     if not isinstance(host, Host):
         raise ValueError(f"{name} must be a host, not a router")
@@ -81,7 +80,6 @@ class Clients:
 
     def __init__(self, sim, host, server, port, rate, count=None, start=None, stop=None, duration=None,
                  request_bytes=0, name=None):
-        from .simulator import _require_int
         host = _host(sim, host, "host")
         config = _c.ss_clients_config()
         config.server = _address_of(sim, server, "server")
@@ -124,7 +122,6 @@ class Server:
     one that has stopped accepting) and closes it once the client closed."""
 
     def __init__(self, sim, host, port, backlog=128, accept_interval=0):
-        from .simulator import _require_int
         host = _host(sim, host, "host")
         port = _require_int(port, "port", 1, 65535)
         backlog = _require_int(backlog, "backlog", 0, 1 << 20)
@@ -156,7 +153,6 @@ class _Flood:
 
     def __init__(self, sim, host, target, port, rate, duration=None, start=None, count=None,
                  spoof="198.18.0.0/15", name=None):
-        from .simulator import _require_int
         host = _host(sim, host, "host")
         config = _c.ss_flood_config()
         config.kind = self.KIND

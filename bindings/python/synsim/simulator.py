@@ -10,6 +10,7 @@ import numbers
 
 from . import core as _c
 from .errors import check
+from .flags import parse_flags
 from .units import NS_PER_S, TIME_MAX_NS, parse_rate, parse_time
 
 __all__ = ["Simulator", "Node", "Host", "Router", "Link"]
@@ -48,25 +49,6 @@ def _parse_address(value, name):
     if rc < 0 or addr in (0, 0xFFFFFFFF):
         raise ValueError(f"{name} must be a dotted-quad IPv4 address such as '10.0.0.1' (not 0.0.0.0 or 255.255.255.255); got {value!r}")
     return addr
-
-
-_FLAG_BITS = {"S": _c.SS_TCP_SYN, "F": _c.SS_TCP_FIN, "R": _c.SS_TCP_RST, "P": _c.SS_TCP_PSH, ".": _c.SS_TCP_ACK}
-
-
-def flags_text(flags):
-    """TCP flags as tcpdump prints them: 'S', 'S.', '.', 'F.', 'R'."""
-    return "".join(ch for ch, bit in _FLAG_BITS.items() if flags & bit)
-
-
-def _parse_flags(value):
-    if not isinstance(value, str):
-        raise TypeError(f"flags must be a string of S F R P . (as tcpdump prints them); got {type(value).__name__}")
-    bits = 0
-    for ch in value:
-        if ch not in _FLAG_BITS:
-            raise ValueError(f"flags must be made of S F R P . (as tcpdump prints them); got {value!r}")
-        bits |= _FLAG_BITS[ch]
-    return bits
 
 
 class Simulator:
@@ -411,7 +393,7 @@ class Node:
             dst = _c.ss_node_addr(self._sim._own(to, "to")._ptr)
         else:
             dst = _parse_address(to, "to")
-        bits = _parse_flags(flags)
+        bits = parse_flags(flags)
         seq = _require_int(seq, "seq", 0, 2**32 - 1)
         ack = _require_int(ack, "ack", 0, 2**32 - 1)
         sport = _require_int(sport, "sport", 1, 65535)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import core as _c
-from .simulator import flags_text
+from .flags import flags_text
 
 RECORD_DTYPE = np.dtype([
     ("time_ns", "<i8"),
