@@ -55,6 +55,10 @@ struct ss_timer {
  * *out owns a simulator that ss_sim_free() releases, with everything created
  * in it. */
 int ss_sim_new(uint64_t seed, ss_sim **out);
+/* Release the simulator and everything in it, at any moment between runs
+ * (pending events, packets in flight, armed timers and open captures
+ * included: captures are flushed and closed).  Not from inside a callback
+ * of the simulator's own run.  NULL is ignored. */
 void ss_sim_free(ss_sim *sim);
 
 ss_time ss_sim_now(const ss_sim *sim);
@@ -83,7 +87,7 @@ void ss_timer_init(ss_timer *timer, ss_timer_fn fn, void *ctx);
 /* Arm `timer` to fire at absolute time `when`; an armed timer is moved (and
  * counts as armed anew for same-instant ordering).  SS_EINVAL if `when` is
  * before now; SS_ENOMEM if the event queue could not grow (the timer is then
- * left unarmed). */
+ * left unarmed); SS_ESTATE inside ss_sim_free(). */
 int ss_timer_arm(ss_sim *sim, ss_timer *timer, ss_time when);
 /* Arm `timer` `delay` ns from now (delay >= 0). */
 int ss_timer_arm_in(ss_sim *sim, ss_timer *timer, ss_time delay);

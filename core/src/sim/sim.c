@@ -20,12 +20,20 @@ void ss_sim_free(ss_sim *sim)
 {
     if (!sim)
         return;
+    /* Teardown order.  The event queue goes first, wholesale: its heap and
+     * wheel are freed without reading or writing a single timer, so that
+     * no later step can sift the heap and write index fields into objects
+     * already freed (connections live in blocks that the tcp part frees).
+     * From here on timer calls do nothing (ss_timer_cancel) or fail
+     * (ss_timer_arm), and the parts free their objects from the highest
+     * layer down: apps, tcp, net, trace. */
+    sim->tearing_down = true;
+    evq_destroy(&sim->queue);
     for (int i = SS_PART_COUNT - 1; i >= 0; i--) {
         if (sim->part[i] && sim->part_free[i])
             sim->part_free[i](sim, sim->part[i]);
         sim->part[i] = NULL;
     }
-    evq_destroy(&sim->queue);
     ss_free(sim);
 }
 
@@ -90,6 +98,8 @@ int ss_timer_arm(ss_sim *sim, ss_timer *timer, ss_time when)
 {
     if (!sim || !timer || !timer->fn || when < sim->now)
         return SS_EINVAL;
+    if (sim->tearing_down)
+        return SS_ESTATE;
     return evq_arm(&sim->queue, timer, when);
 }
 
@@ -102,7 +112,7 @@ int ss_timer_arm_in(ss_sim *sim, ss_timer *timer, ss_time delay)
 
 void ss_timer_cancel(ss_sim *sim, ss_timer *timer)
 {
-    if (sim && timer)
+    if (sim && timer && !sim->tearing_down)
         evq_cancel(&sim->queue, timer);
 }
 

@@ -125,6 +125,7 @@ struct ss_sim {
     uint64_t events_run;
     bool running;
     bool stop_requested;
+    bool tearing_down; /* inside ss_sim_free(): the queue is gone */
     int error; /* sticky: see ss_sim_error() */
     void *part[SS_PART_COUNT];
     ss_part_free_fn part_free[SS_PART_COUNT];

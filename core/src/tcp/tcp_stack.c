@@ -30,8 +30,8 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
         ss_free(stack);
     }
     /* Every connection and request lives in a block.  Their armed timers
-     * need no cancelling: the event queue, freed after this part, never
-     * reads a timer while it is being destroyed. */
+     * need no cancelling: ss_sim_free() discarded the event queue before
+     * any part, and timer calls are no-ops from then on. */
     for (size_t i = 0; i < part->block_count; i++)
         ss_free(part->blocks[i]);
     ss_free(part->blocks);
