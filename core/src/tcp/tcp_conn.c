@@ -121,8 +121,10 @@ int tcp_open(ss_tcp_conn *c)
         if (port_in_use(stack, &t) || tcp_listener_find(stack, t.lport))
             t.lport = 0;
     }
-    if (!t.lport)
-        return SS_EEXIST; /* EADDRNOTAVAIL: every ephemeral port is taken */
+    if (!t.lport) {
+        c->no_port = true; /* Linux inet_hash_connect(): EADDRNOTAVAIL */
+        return SS_EEXIST;
+    }
     c->h.t = t;
     int rc = tcp_table_insert(&stack->conns, &c->h);
     if (rc < 0)
@@ -164,12 +166,15 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
     c->ctx = ctx;
     tcp_record_new(c);
     tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_CONNECT);
-    if (at > stack->sim->now) {
-        if ((rc = ss_timer_arm(stack->sim, &c->state_timer, at)) < 0) {
-            tcp_conn_recycle(stack, c);
-            return rc;
-        }
-    } else if ((rc = tcp_open(c)) < 0) {
+    /* A connect for later waits on the state timer.  One that finds no free
+     * port fails as Linux's connect() does, with EADDRNOTAVAIL, reported
+     * like every other connect failure: as the connection's error, through
+     * its closed callback, from an event at this instant. */
+    rc = at > stack->sim->now ? SS_EEXIST : tcp_open(c);
+    if (rc == SS_EEXIST)
+        rc = ss_timer_arm(stack->sim, &c->state_timer, at);
+    if (rc < 0) {
+        tcp_record_drop(c); /* all or nothing: no row for a call that failed */
         tcp_conn_recycle(stack, c);
         return rc;
     }

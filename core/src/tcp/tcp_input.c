@@ -328,6 +328,11 @@ static void time_wait_input(ss_tcp_conn *c, ss_packet *p)
 
 void tcp_conn_input(ss_tcp_conn *c, ss_packet *p)
 {
+    /* Hold the connection for the whole segment.  A callback may abort it
+     * and open another; without the hold the new connection could get this
+     * block from the pool, and the rest of the processing (which stops at
+     * "state is CLOSED") would carry on in the new connection. */
+    c->refs++;
     switch (c->state) {
     case SS_TCP_SYN_SENT:
         syn_sent_input(c, p);
@@ -347,4 +352,6 @@ void tcp_conn_input(ss_tcp_conn *c, ss_packet *p)
     default:
         break; /* CLOSED connections are not in the table */
     }
+    c->refs--;
+    tcp_maybe_recycle(c);
 }

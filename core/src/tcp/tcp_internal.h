@@ -66,6 +66,7 @@ struct tcp_settings {
     int64_t tcp_invalid_ratelimit;
     int64_t tcp_rmem;
     int64_t tcp_delayed_ack;
+    int64_t tcp_min_snd_mss;
 };
 
 /* One field per Linux MIB counter; tcp_settings.c names them. */
@@ -127,6 +128,7 @@ struct ss_tcp_conn {
     bool passive;
     bool in_table;
     bool app_done; /* closed callback delivered */
+    bool no_port;  /* connect found every ephemeral port taken: EADDRNOTAVAIL */
     bool close_called;
     int error;
     int refs;
@@ -315,7 +317,7 @@ void tcp_send_reset_for(struct tcp_stack *stack, const ss_packet *in, uint32_t c
 void tcp_local_syn_options(struct tcp_stack *stack, uint32_t raddr, struct tcp_syn_options *out);
 void tcp_parse_syn_options(const ss_packet *p, struct tcp_syn_options *out);
 /* Payload per segment once the options every segment carries are counted. */
-uint16_t tcp_effective_mss(uint16_t mss, bool ts_ok);
+uint16_t tcp_effective_mss(uint16_t mss, bool ts_ok, int64_t min_snd_mss);
 
 /* ---- tcp_state.c ------------------------------------------------------------------- */
 /* Every state change goes through here: it traces the transition and keeps
@@ -327,6 +329,8 @@ void tcp_set_state(ss_tcp_conn *c, ss_tcp_state state);
  * to date. */
 void tcp_record_new(ss_tcp_conn *c);
 void tcp_record_sync(const ss_tcp_conn *c);
+/* Take back the row of a connection whose creation failed (it is the last). */
+void tcp_record_drop(ss_tcp_conn *c);
 
 /* ---- tcp_conn.c -------------------------------------------------------------------- */
 void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tuple *t);

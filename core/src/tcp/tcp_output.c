@@ -38,9 +38,16 @@ void tcp_parse_syn_options(const ss_packet *p, struct tcp_syn_options *out)
     };
 }
 
-uint16_t tcp_effective_mss(uint16_t mss, bool ts_ok)
+uint16_t tcp_effective_mss(uint16_t mss, bool ts_ok, int64_t min_snd_mss)
 {
-    return (uint16_t)(mss - (ts_ok ? 12 : 0));
+    /* Linux __tcp_mtu_to_mss() (6.x): the MSS is never below
+     * tcp_min_snd_mss (48 by default, since 5.2 for CVE-2019-11479)
+     * whatever the peer announced; tcp_mtu_to_mss() then takes the options
+     * every segment carries out of it, so that with timestamps a 1-byte MSS
+     * option still leaves 36 bytes of payload per segment. */
+    uint32_t floor = (uint32_t)min_snd_mss;
+    uint32_t m = mss < floor ? floor : mss;
+    return (uint16_t)(m - (ts_ok ? 12u : 0u));
 }
 
 /* Option bytes as Linux lays them out (tcp_syn_options(),

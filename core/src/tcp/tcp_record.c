@@ -20,6 +20,14 @@ void tcp_record_new(ss_tcp_conn *c)
     tcp_record_sync(c);
 }
 
+void tcp_record_drop(ss_tcp_conn *c)
+{
+    struct tcp_part *part = c->stack->part;
+    if (c->record && c->record == part->record_count)
+        part->record_count--;
+    c->record = 0;
+}
+
 void tcp_record_sync(const ss_tcp_conn *c)
 {
     if (!c->record)

@@ -19,7 +19,7 @@ void tcp_negotiate(ss_tcp_conn *c, const struct tcp_syn_options *local, const st
     /* RFC 9293 3.7.1: send no more than the peer's MSS, nor our route's;
      * options every segment carries come out of it. */
     uint16_t mss = peer->mss < local->mss ? peer->mss : local->mss;
-    c->mss = tcp_effective_mss(mss, c->ts_ok);
+    c->mss = tcp_effective_mss(mss, c->ts_ok, c->stack->settings.tcp_min_snd_mss);
     uint32_t cap = c->ws_ok ? 65535u << c->rcv_wscale : 65535u;
     if (c->rcv_wnd > cap)
         c->rcv_wnd = cap;

@@ -39,6 +39,8 @@ static const struct setting settings[] = {
     SETTING(tcp_rmem, 4096, 1 << 30, 131072),
     /* 1: delayed ACKs as Linux (40 ms, every second segment); 0: ACK each */
     SETTING(tcp_delayed_ack, 0, 1, 1),
+    /* the floor of the sending MSS (Linux TCP_MIN_SND_MSS .. 65535) */
+    SETTING(tcp_min_snd_mss, 48, 65535, 48),
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof *settings)

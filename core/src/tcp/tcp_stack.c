@@ -83,18 +83,41 @@ static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
 /* A crash or a restart: every connection and pending request is gone
  * without a word to the peer.  Listeners stay: the service comes back with
  * the host.  Counters span the whole simulation, not one boot. */
+/* Connects scheduled for later (ss_tcp_connect_at) wait CLOSED, in no
+ * table, on their state timer; a crash kills them like the rest of the
+ * host's work.  Found by a walk over the pool, which a crash can afford. */
+static void kill_pending_connects(struct tcp_stack *stack)
+{
+    struct tcp_part *part = stack->part;
+    for (size_t b = 0; b < part->block_count; b++) {
+        ss_tcp_conn *conns = part->blocks[b];
+        for (size_t i = 0; i < OBJECTS_PER_BLOCK; i++) {
+            ss_tcp_conn *c = &conns[i];
+            if (c->stack != stack || c->state != SS_TCP_CLOSED || c->app_done || !ss_timer_armed(&c->state_timer))
+                continue;
+            ss_timer_cancel(stack->sim, &c->state_timer);
+            c->refs++;
+            tcp_notify_closed(c, EHOSTDOWN);
+            c->refs--;
+            tcp_maybe_recycle(c);
+        }
+    }
+}
+
 static void tcp_stack_reset(ss_sim *sim, ss_node *node, void *ctx)
 {
     (void)sim;
     struct tcp_stack *stack = ctx;
-    while (stack->conns.count) {
-        for (size_t i = 0; i < stack->conns.size; i++) {
-            if (stack->conns.buckets[i]) {
-                tcp_conn_finish(conn_of(stack->conns.buckets[i]), EHOSTDOWN);
-                break;
-            }
-        }
+    /* Every connection dies with EHOSTDOWN.  One pass over the buckets: a
+     * closed callback may not add connections (the host is down), and
+     * finishing removes a connection from its bucket. */
+    for (size_t i = 0; stack->conns.count && i < stack->conns.size;) {
+        if (stack->conns.buckets[i])
+            tcp_conn_finish(conn_of(stack->conns.buckets[i]), EHOSTDOWN);
+        else
+            i++;
     }
+    kill_pending_connects(stack);
     for (ss_tcp_listener *l = stack->listeners; l; l = l->next) {
         tcp_listener_flush(l);
         if (!l->closed)
@@ -154,7 +177,9 @@ static int pool_grow(struct tcp_part *part)
         return SS_ENOMEM;
     /* A block holds connections and requests side by side. */
     size_t bytes = OBJECTS_PER_BLOCK * (sizeof(ss_tcp_conn) + sizeof(struct tcp_request));
-    char *block = ss_malloc(bytes);
+    /* Zeroed: a crash walks the pool (kill_pending_connects), and a slot
+     * never used must read as no connection of any stack. */
+    char *block = ss_calloc(1, bytes);
     if (!block)
         return SS_ENOMEM;
     part->blocks[part->block_count++] = block;

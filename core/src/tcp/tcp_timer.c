@@ -132,11 +132,16 @@ void tcp_state_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
         break;
     case SS_TCP_CLOSED:
         /* a connect scheduled for now */
-        if (!c->app_done && tcp_open(c) < 0) {
-            c->refs++;
-            tcp_notify_closed(c, EADDRNOTAVAIL);
-            c->refs--;
-            tcp_maybe_recycle(c);
+        if (!c->app_done) {
+            int rc = c->no_port ? SS_EEXIST : tcp_open(c);
+            if (rc < 0) {
+                if (rc == SS_ENOMEM)
+                    ss_sim_fail(c->stack->sim, rc);
+                c->refs++;
+                tcp_notify_closed(c, rc == SS_ENOMEM ? ENOMEM : EADDRNOTAVAIL);
+                c->refs--;
+                tcp_maybe_recycle(c);
+            }
         }
         break;
     default:

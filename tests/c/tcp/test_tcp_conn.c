@@ -257,6 +257,47 @@ static void test_mss_from_mtu(void)
     tf_free(f);
 }
 
+/* Every peer MSS option 0..65535, with and without timestamps: the sending
+ * MSS is min(peer, route) floored at tcp_min_snd_mss (48) less 12 with
+ * timestamps, as Linux __tcp_mtu_to_mss() and tcp_mtu_to_mss() compute it,
+ * and data goes out in segments of exactly that size (a 1-12 byte MSS with
+ * timestamps used to wrap to 0 or 65535 and hang the connection). */
+static void test_every_peer_mss(void)
+{
+    int step = testing_quick() ? 61 : 1;
+    int checked = 0, bad = 0;
+    for (int ts = 0; ts <= 1; ts++) {
+        for (int m = 0; m <= 65535; m += (m < 1600 ? 1 : step)) {
+            struct tcpfix *f = tf_new();
+            struct tf_opts o = {.mss = (uint16_t)m, .ts = ts != 0, .tsval = 1};
+            tf_open_active(f, &o);
+            uint32_t peer = m ? (uint32_t)m : 536; /* RFC 9293 3.7.1: no option, 536 */
+            uint32_t want = peer < 1460 ? peer : 1460;
+            want = (want < 48 ? 48 : want) - (ts ? 12 : 0);
+            ss_tcp_info i;
+            ss_tcp_conn_info(f->conn, &i);
+            CU_ASSERT_EQUAL(ss_tcp_send(f->conn, 3000), 0);
+            tf_run(f, 5 * SS_MSEC);
+            uint32_t first = 0;
+            for (int k = f->next; k < f->n; k++)
+                if (f->seg[k].payload) {
+                    first = f->seg[k].payload;
+                    break;
+                }
+            bool ok = i.mss == want && first == (want < 3000 ? want : 3000);
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "\npeer MSS %d ts %d: mss %u first payload %u, want %u\n", m, ts, i.mss, first, want);
+            checked++;
+            tf_free(f);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(checked > 2 * 1600);
+    int64_t lo, hi, def;
+    CU_ASSERT_EQUAL(ss_tcp_setting_range("tcp_min_snd_mss", &lo, &hi, &def), 0);
+    CU_ASSERT(lo == 48 && hi == 65535 && def == 48);
+}
+
 static void test_settings_by_sysctl_name(void)
 {
     struct pair p;
@@ -409,6 +450,60 @@ static void test_connect_at_a_later_time(void)
 
 /* The connection table: a row per connection, up to date after it ends,
  * outliving the recycled connection objects. */
+/* A connect scheduled for later dies with its host: a crash before `at`
+ * reports EHOSTDOWN at the crash, and nothing is sent after the restart. */
+static void test_connect_at_dies_with_a_crash(void)
+{
+    struct tcpfix *f = tf_new();
+    CU_ASSERT_EQUAL(ss_tcp_connect_at(f->h, ss_node_addr(f->peer), 80, 5 * SS_SEC, &tf_callbacks, f, &f->conn), 0);
+    ss_tcp_conn_hold(f->conn);
+    CU_ASSERT_EQUAL(ss_node_crash(f->sim, f->h, 1 * SS_SEC), 0);
+    CU_ASSERT_EQUAL(ss_node_restart(f->sim, f->h, 2 * SS_SEC), 0);
+    ss_sim_run(f->sim, 1 * SS_SEC + 1);
+    CU_ASSERT_EQUAL(f->closed, 1);
+    CU_ASSERT_EQUAL(f->closed_err, EHOSTDOWN);
+    CU_ASSERT_EQUAL(ss_tcp_conn_error(f->conn), EHOSTDOWN);
+    ss_sim_run(f->sim, 200 * SS_SEC);
+    CU_ASSERT_EQUAL(f->n, 0);
+    CU_ASSERT_EQUAL(f->closed, 1);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSED);
+    ss_tcp_conn_release(f->conn);
+    tf_free(f);
+}
+
+/* Every ephemeral port taken (ip_local_port_range 32768-60999): connect
+ * fails as Linux's does, with EADDRNOTAVAIL, reported as the connection's
+ * error through its closed callback; the table has its row, with that
+ * error, and nothing else changes. */
+static void test_ephemeral_ports_exhausted(void)
+{
+    struct tcpfix *f = tf_new();
+    ss_tcp_set_recording(f->sim, true);
+    size_t ports = TCP_EPHEMERAL_HIGH - TCP_EPHEMERAL_LOW + 1;
+    for (size_t k = 0; k < ports; k++) {
+        ss_tcp_conn *c;
+        CU_ASSERT_EQUAL_FATAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, NULL, NULL, &c), 0);
+    }
+    size_t rows = ss_tcp_record_count(f->sim);
+    CU_ASSERT_EQUAL(rows, ports);
+    ss_tcp_conn *extra;
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, &tf_callbacks, f, &extra), 0);
+    ss_tcp_conn_hold(extra);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(extra), SS_TCP_CLOSED);
+    CU_ASSERT_EQUAL(f->closed, 0); /* reported from an event, not inside the call */
+    ss_sim_run(f->sim, 0);
+    CU_ASSERT_EQUAL(f->closed, 1);
+    CU_ASSERT_EQUAL(f->closed_err, EADDRNOTAVAIL);
+    CU_ASSERT_EQUAL(ss_tcp_conn_error(extra), EADDRNOTAVAIL);
+    CU_ASSERT_EQUAL(ss_tcp_record_count(f->sim), rows + 1);
+    ss_tcp_record r;
+    CU_ASSERT_EQUAL(ss_tcp_records_copy(f->sim, rows, &r, 1), 1);
+    CU_ASSERT_EQUAL(r.error, EADDRNOTAVAIL);
+    CU_ASSERT_EQUAL(r.local_port, 0);
+    ss_tcp_conn_release(extra);
+    tf_free(f);
+}
+
 static void test_connection_table(void)
 {
     struct pair p;
@@ -494,11 +589,14 @@ int main(void)
         {"option negotiation table", test_negotiation_table},
         {"SYN-ACK echoes only offered options", test_synack_echoes_only_offered_options},
         {"MSS from the route's MTU", test_mss_from_mtu},
+        {"every peer MSS 0..65535, floored at tcp_min_snd_mss", test_every_peer_mss},
         {"settings by sysctl name", test_settings_by_sysctl_name},
         {"API refusals", test_api_refusals},
         {"ISN: keyed hash plus 4 us clock", test_isn_clock_and_key},
         {"runs are reproducible", test_runs_are_reproducible},
         {"connect at a later time", test_connect_at_a_later_time},
+        {"connect at a later time dies with a crash", test_connect_at_dies_with_a_crash},
+        {"ephemeral ports exhausted: EADDRNOTAVAIL", test_ephemeral_ports_exhausted},
         {"connection table", test_connection_table},
         {"each allocation failure is clean", test_each_allocation_failure_is_clean},
         {NULL, NULL},

@@ -488,6 +488,43 @@ static void test_time_wait_acks_retransmitted_fin(void)
     tf_free(f);
 }
 
+/* A callback that aborts its connection and opens a new one: the new one
+ * must not take over the rest of the segment being processed (it used to
+ * get the aborted connection's block, and the data segment's ACK and FIN
+ * were then processed as if they were the new connection's). */
+static ss_tcp_conn *reconnected;
+static void abort_and_reconnect(ss_tcp_conn *c, uint64_t bytes, void *ctx)
+{
+    (void)bytes;
+    struct tcpfix *f = ctx;
+    ss_tcp_abort(c);
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), f->peer_port, NULL, NULL, &reconnected), 0);
+}
+
+static void test_reconnect_from_a_callback_does_not_inherit_the_segment(void)
+{
+    struct tcpfix *f = tf_new();
+    uint32_t iss = tf_open_active(f, NULL);
+    ss_tcp_callbacks cb = tf_callbacks;
+    cb.received = abort_and_reconnect;
+    ss_tcp_conn *old = f->conn;
+    /* the fixture's callbacks are per connection: swap in the aborting one */
+    old->cb = cb;
+    reconnected = NULL;
+    tf_send(f, SS_TCP_ACK | SS_TCP_FIN | SS_TCP_PSH, 1001, iss + 1, 100);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, SS_TCP_RST, iss + 1, 0); /* the abort */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reconnected);
+    ss_tcp_info i;
+    ss_tcp_conn_info(reconnected, &i);
+    tf_expect(f, SS_TCP_SYN, i.iss, 0); /* the new connection's SYN, and nothing else */
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(reconnected), SS_TCP_SYN_SENT);
+    CU_ASSERT_EQUAL(i.bytes_received, 0);
+    CU_ASSERT_EQUAL(i.rcv_nxt, 0);
+    tf_free(f);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -518,6 +555,8 @@ int main(void)
         {"old duplicate SYN does not establish", test_old_duplicate_syn_does_not_establish},
         {"retransmitted SYN re-sends the SYN-ACK", test_retransmitted_syn_resends_synack},
         {"TIME-WAIT acks a retransmitted FIN", test_time_wait_acks_retransmitted_fin},
+        {"reconnect from a callback does not inherit the segment",
+         test_reconnect_from_a_callback_does_not_inherit_the_segment},
         {NULL, NULL},
     };
     tf_add_suite("tcp state diagram", arrows);
