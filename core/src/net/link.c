@@ -239,7 +239,7 @@ void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet)
         return;
     }
     ss_time start = d->busy_until > sim->now ? d->busy_until : sim->now;
-    ss_time finish = start + transmission_time(link, packet->size);
+    ss_time finish = time_after(start, transmission_time(link, packet->size));
     d->busy_until = finish;
     d->finish[(d->finish_head + d->finish_len++) % ring] = finish;
     /* The loss is drawn as the packet is accepted, so that the draws follow
@@ -256,7 +256,7 @@ void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet)
     d->stats.in_flight++;
     if (net_peek(sim)->captures)
         pcap_link_event(sim, net_peek(sim), link, packet);
-    packet->arrive_at = finish + link->config.delay;
+    packet->arrive_at = time_after(finish, link->config.delay);
     if (d->first == packet && ss_timer_arm(sim, &d->timer, packet->arrive_at) < 0) {
         /* Only arming an idle direction can need memory. */
         d->first = d->last = NULL;

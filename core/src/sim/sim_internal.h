@@ -131,6 +131,13 @@ struct ss_sim {
     ss_part_free_fn part_free[SS_PART_COUNT];
 };
 
+/* `t` + `delay` (delay >= 0), saturating at SS_TIME_MAX: a deadline past
+ * the end of time is the end of time, never an overflow. */
+static inline ss_time time_after(ss_time t, ss_time delay)
+{
+    return delay > SS_TIME_MAX - t ? SS_TIME_MAX : t + delay;
+}
+
 /* Record a failure that no caller can be told of at the time. */
 void ss_sim_fail(ss_sim *sim, int code);
 /* Attach `part` under `which`; ss_sim_free() calls free_fn on it, highest

@@ -28,8 +28,9 @@ void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tup
 
 void tcp_arm(ss_tcp_conn *c, ss_timer *timer, ss_time delay)
 {
-    if (ss_timer_arm_in(c->stack->sim, timer, delay) < 0)
-        ss_sim_fail(c->stack->sim, SS_ENOMEM);
+    ss_sim *sim = c->stack->sim;
+    if (ss_timer_arm(sim, timer, time_after(sim->now, delay)) == SS_ENOMEM)
+        ss_sim_fail(sim, SS_ENOMEM);
 }
 
 static void cancel_timers(ss_tcp_conn *c)

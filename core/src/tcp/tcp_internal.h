@@ -35,6 +35,12 @@ uint64_t ss_siphash_u32(const ss_siphash_key *key, const uint32_t *words, size_t
 #define TCP_INIT_CWND 10              /* RFC 6928, Linux TCP_INIT_CWND */
 #define TCP_DEFAULT_MSS 536           /* RFC 9293 3.7.1: no MSS option */
 #define TCP_SYN_WINDOW 65535          /* SYNs carry an unscaled window (RFC 7323 2.2) */
+#define TCP_MAX_KEEPIDLE 32767        /* s, include/net/tcp.h */
+#define TCP_MAX_KEEPINTVL 32767       /* s */
+#define TCP_MAX_KEEPCNT 127
+/* The largest seconds a proc_dointvec_jiffies sysctl takes: INT_MAX / HZ,
+ * with HZ = 1000. */
+#define TCP_SYSCTL_MAX_SECONDS 2147483
 #define TCP_EPHEMERAL_LOW 32768       /* ip_local_port_range */
 #define TCP_EPHEMERAL_HIGH 60999
 
@@ -364,6 +370,9 @@ void tcp_ack_advance(ss_tcp_conn *c, uint32_t ack);
 void tcp_established(ss_tcp_conn *c);
 
 /* ---- tcp_timer.c ------------------------------------------------------------------- */
+/* base doubled `doublings` times, capped at `cap` without overflowing (a
+ * shift by 255 is what tcp_synack_retries=255 asks for). */
+ss_time tcp_backoff(ss_time base, uint32_t doublings, ss_time cap);
 void tcp_rtx_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx);
 void tcp_delack_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx);
 void tcp_state_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx);

@@ -72,8 +72,13 @@ void tcp_keepalive_fire(ss_tcp_conn *c)
 
 int tcp_sockopts_keepalive(struct tcp_sockopts *o, bool on, ss_time idle, ss_time interval, int count)
 {
-    if (idle < 0 || interval < 0 || count < 0 || count > 127)
+    /* Linux do_tcp_setsockopt(): TCP_KEEPIDLE and TCP_KEEPINTVL 1..32767 s
+     * (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), TCP_KEEPCNT 1..127
+     * (MAX_TCP_KEEPCNT); 0 here means "the host's sysctl". */
+    if (idle < 0 || interval < 0 || count < 0)
         return SS_EINVAL;
+    if (idle > TCP_MAX_KEEPIDLE * SS_SEC || interval > TCP_MAX_KEEPINTVL * SS_SEC || count > TCP_MAX_KEEPCNT)
+        return SS_ERANGE;
     o->keepalive = on;
     o->ka_idle = idle;
     o->ka_interval = interval;
@@ -83,8 +88,11 @@ int tcp_sockopts_keepalive(struct tcp_sockopts *o, bool on, ss_time idle, ss_tim
 
 int tcp_sockopts_user_timeout(struct tcp_sockopts *o, ss_time timeout)
 {
+    /* TCP_USER_TIMEOUT takes an int of milliseconds (RFC 5482 4.2). */
     if (timeout < 0)
         return SS_EINVAL;
+    if (timeout > (ss_time)INT32_MAX * SS_MSEC)
+        return SS_ERANGE;
     o->user_timeout = timeout;
     return 0;
 }

@@ -74,12 +74,12 @@ static void request_synack(struct tcp_request *req)
 
 static void request_arm(struct tcp_request *req)
 {
-    /* reqsk_timeout(): TCP_TIMEOUT_INIT doubled per timeout, capped. */
-    ss_time timeout = TCP_TIMEOUT_INIT << req->num_timeout;
-    if (timeout > TCP_RTO_MAX)
-        timeout = TCP_RTO_MAX;
-    if (ss_timer_arm_in(req->listener->stack->sim, &req->timer, timeout) < 0)
-        ss_sim_fail(req->listener->stack->sim, SS_ENOMEM);
+    /* reqsk_timeout(): TCP_TIMEOUT_INIT doubled per timeout, capped at
+     * TCP_RTO_MAX, whatever tcp_synack_retries (up to 255) allows. */
+    ss_time timeout = tcp_backoff(TCP_TIMEOUT_INIT, req->num_timeout, TCP_RTO_MAX);
+    ss_sim *sim = req->listener->stack->sim;
+    if (ss_timer_arm(sim, &req->timer, time_after(sim->now, timeout)) == SS_ENOMEM)
+        ss_sim_fail(sim, SS_ENOMEM);
 }
 
 static bool syn_queue_full(const ss_tcp_listener *l)
@@ -336,7 +336,7 @@ static void request_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     int64_t max_retries = stack->settings.tcp_synack_retries;
     uint32_t qlen = l->syn_queue_len;
     uint32_t half = (uint32_t)l->backlog > 8 ? (uint32_t)l->backlog : 8;
-    if ((qlen << 1) > half) {
+    if (((uint64_t)qlen << 1) > half) {
         uint64_t young = (uint64_t)l->young << 1;
         while (max_retries > 2) {
             if (qlen < young)

@@ -14,25 +14,31 @@ struct setting {
 
 #define SETTING(field, lo, hi, dflt) {#field, offsetof(struct tcp_settings, field), lo, hi, dflt}
 
-/* Defaults are Linux 6.x's (Documentation/networking/ip-sysctl.rst). */
+/* Defaults are Linux 6.x's (Documentation/networking/ip-sysctl.rst), and
+ * so are the ranges, from net/ipv4/sysctl_net_ipv4.c: u8 sysctls 0..255
+ * (tcp_syn_retries 1..MAX_TCP_SYNCNT), int ones 0..INT_MAX, and the
+ * jiffies ones (keepalive time and interval, fin timeout) what
+ * proc_dointvec_jiffies() takes with HZ = 1000.  Where Linux accepts 0 or
+ * a negative number that would make a timer spin (keepalive time,
+ * interval, probes), the minimum is 1. */
 static const struct setting settings[] = {
     SETTING(tcp_syn_retries, 1, 127, 6),
     SETTING(tcp_syn_linear_timeouts, 0, 127, 4),
     SETTING(tcp_synack_retries, 0, 255, 5),
     SETTING(tcp_retries2, 0, 255, 15),
-    SETTING(tcp_fin_timeout, 1, 3600, 60),
+    SETTING(tcp_fin_timeout, 1, TCP_SYSCTL_MAX_SECONDS, 60),
     /* TCP_TIMEWAIT_LEN: a constant in Linux, a knob here (seconds). */
     SETTING(tcp_timewait_len, 1, 3600, 60),
     SETTING(tcp_timestamps, 0, 1, 1),
     SETTING(tcp_sack, 0, 1, 1),
     SETTING(tcp_window_scaling, 0, 1, 1),
     SETTING(tcp_syncookies, 0, 2, 1),
-    SETTING(somaxconn, 0, 1 << 20, 4096),
-    SETTING(tcp_max_syn_backlog, 0, 1 << 20, 1024),
+    SETTING(somaxconn, 0, INT32_MAX, 4096),
+    SETTING(tcp_max_syn_backlog, 0, INT32_MAX, 1024),
     SETTING(tcp_abort_on_overflow, 0, 1, 0),
-    SETTING(tcp_keepalive_time, 1, 32767, 7200),
-    SETTING(tcp_keepalive_intvl, 1, 32767, 75),
-    SETTING(tcp_keepalive_probes, 1, 127, 9),
+    SETTING(tcp_keepalive_time, 1, TCP_SYSCTL_MAX_SECONDS, 7200),
+    SETTING(tcp_keepalive_intvl, 1, TCP_SYSCTL_MAX_SECONDS, 75),
+    SETTING(tcp_keepalive_probes, 1, 255, 9),
     /* ms between ACKs answering out-of-window segments and challenges */
     SETTING(tcp_invalid_ratelimit, 0, 60000, 500),
     /* receive buffer (the middle value of Linux's tcp_rmem), bytes */

@@ -3,6 +3,14 @@
 #include "synsim/error.h"
 #include "tcp/tcp_internal.h"
 
+ss_time tcp_backoff(ss_time base, uint32_t doublings, ss_time cap)
+{
+    if (doublings >= 62 || base > (cap >> doublings))
+        return cap;
+    ss_time t = base << doublings;
+    return t < cap ? t : cap;
+}
+
 /* tcp_model_timeout() of Linux: how long `boundary` retransmissions take
  * with exponential back-off from rto_base, capped at TCP_RTO_MAX. */
 static ss_time model_timeout(int64_t boundary, ss_time rto_base)

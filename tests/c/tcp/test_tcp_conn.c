@@ -298,6 +298,40 @@ static void test_every_peer_mss(void)
     CU_ASSERT(lo == 48 && hi == 65535 && def == 48);
 }
 
+/* Sysctl ranges are Linux 6.x's (net/ipv4/sysctl_net_ipv4.c): the ends are
+ * accepted, one beyond is SS_ERANGE and changes nothing. */
+static void test_sysctl_ranges_are_linux(void)
+{
+    static const struct {
+        const char *name;
+        int64_t lo, hi;
+    } want[] = {
+        {"tcp_syn_retries", 1, 127},      {"tcp_synack_retries", 0, 255},
+        {"tcp_retries2", 0, 255},         {"tcp_syncookies", 0, 2},
+        {"somaxconn", 0, INT32_MAX},      {"tcp_max_syn_backlog", 0, INT32_MAX},
+        {"tcp_keepalive_time", 1, 2147483}, {"tcp_keepalive_intvl", 1, 2147483},
+        {"tcp_keepalive_probes", 1, 255}, {"tcp_fin_timeout", 1, 2147483},
+        {"tcp_min_snd_mss", 48, 65535},
+    };
+    struct pair p;
+    pair_new(&p, 1, NULL);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        int64_t lo, hi, def, v, before;
+        CU_ASSERT_EQUAL_FATAL(ss_tcp_setting_range(want[i].name, &lo, &hi, &def), 0);
+        CU_ASSERT(lo == want[i].lo && hi == want[i].hi);
+        ss_tcp_get(p.client, want[i].name, &before);
+        CU_ASSERT_EQUAL(ss_tcp_set(p.client, want[i].name, want[i].lo - 1), SS_ERANGE);
+        CU_ASSERT_EQUAL(ss_tcp_set(p.client, want[i].name, want[i].hi + 1), SS_ERANGE);
+        ss_tcp_get(p.client, want[i].name, &v);
+        CU_ASSERT_EQUAL(v, before);
+        CU_ASSERT_EQUAL(ss_tcp_set(p.client, want[i].name, want[i].hi), 0);
+        ss_tcp_get(p.client, want[i].name, &v);
+        CU_ASSERT_EQUAL(v, want[i].hi);
+        CU_ASSERT_EQUAL(ss_tcp_set(p.client, want[i].name, want[i].lo), 0);
+    }
+    ss_sim_free(p.sim);
+}
+
 static void test_settings_by_sysctl_name(void)
 {
     struct pair p;
@@ -591,6 +625,7 @@ int main(void)
         {"MSS from the route's MTU", test_mss_from_mtu},
         {"every peer MSS 0..65535, floored at tcp_min_snd_mss", test_every_peer_mss},
         {"settings by sysctl name", test_settings_by_sysctl_name},
+        {"sysctl ranges are Linux's", test_sysctl_ranges_are_linux},
         {"API refusals", test_api_refusals},
         {"ISN: keyed hash plus 4 us clock", test_isn_clock_and_key},
         {"runs are reproducible", test_runs_are_reproducible},

@@ -269,11 +269,41 @@ static void test_crash_and_restart_of_the_local_host(void)
     ff_free(&f);
 }
 
+/* Socket options take Linux's limits (do_tcp_setsockopt()): TCP_KEEPIDLE
+ * and TCP_KEEPINTVL up to 32767 s, TCP_KEEPCNT up to 127, TCP_USER_TIMEOUT
+ * an int of milliseconds; beyond is SS_ERANGE, negative SS_EINVAL. */
+static void test_socket_option_limits(void)
+{
+    struct tcpfix *f = tf_new();
+    tf_open_active(f, NULL);
+    ss_tcp_conn *c = f->conn;
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(c, true, 32767 * SS_SEC, 32767 * SS_SEC, 127), 0);
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(c, true, 32767 * SS_SEC + 1, 0, 0), SS_ERANGE);
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(c, true, 0, 32768 * SS_SEC, 0), SS_ERANGE);
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(c, true, 0, 0, 128), SS_ERANGE);
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(c, true, -1, 0, 0), SS_EINVAL);
+    CU_ASSERT_EQUAL(ss_tcp_set_user_timeout(c, (ss_time)INT32_MAX * SS_MSEC), 0);
+    CU_ASSERT_EQUAL(ss_tcp_set_user_timeout(c, (ss_time)INT32_MAX * SS_MSEC + 1), SS_ERANGE);
+    CU_ASSERT_EQUAL(ss_tcp_set_user_timeout(c, -1), SS_EINVAL);
+    ss_tcp_info i;
+    ss_tcp_conn_info(c, &i);
+    CU_ASSERT_EQUAL(i.keepalive_idle, 32767 * SS_SEC); /* the refused calls changed nothing */
+    CU_ASSERT_EQUAL(i.keepalive_count, 127);
+    /* the largest idle runs: the first probe 32767 s after the last segment */
+    ss_time before = ss_sim_now(f->sim);
+    tf_run(f, 32767 * SS_SEC + 10 * SS_MSEC);
+    CU_ASSERT_EQUAL(ss_sim_error(f->sim), 0);
+    CU_ASSERT(f->n > f->next);
+    CU_ASSERT(f->seg[f->next].at - before >= 32767 * SS_SEC - 5 * SS_MSEC);
+    tf_free(f);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     static const testing_case cases[] = {
+        {"socket option limits are Linux's", test_socket_option_limits},
         {"probe schedule, Linux defaults: ETIMEDOUT at 7875 s", test_probe_schedule_linux_defaults},
         {"probe schedule, idle 2 s, interval 1 s, 3 probes", test_probe_schedule_small_values},
         {"idle clock and answered probes", test_idle_clock_and_answers},

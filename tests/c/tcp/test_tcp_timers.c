@@ -1,6 +1,8 @@
 /* TCP timers as Linux runs them: SYN and SYN-ACK retransmission schedules,
  * RTO after the handshake, and the tcp_retries2 give-up (core/src/tcp_conn.c
  * and tcp_listen.c). */
+#include <stdlib.h>
+
 #include "tcp/tcpfix.h"
 
 /* Connect to a peer that never answers; compare the SYN send times and
@@ -99,6 +101,53 @@ static void test_synack_schedule_three_retries(void)
     check_synack_schedule(3, at, 4, 15);
 }
 
+/* tcp_synack_retries=255, its largest value: the back-off doubles to 64 s
+ * and then stays at TCP_RTO_MAX (120 s) instead of overflowing a shift;
+ * 256 SYN-ACKs, the request dropped at 1+2+...+64 + 249 * 120 = 30007 s. */
+static void test_synack_retries_255_capped_at_rto_max(void)
+{
+    struct tcpfix *f = tf_new();
+    ss_trace_enable(f->sim, SS_TRACE_ALL);
+    CU_ASSERT_EQUAL(ss_tcp_set(f->h, "tcp_synack_retries", 255), 0);
+    f->h_port = 80;
+    CU_ASSERT_EQUAL_FATAL(ss_tcp_listen(f->h, 80, 16, &tf_callbacks, f, &f->listener), 0);
+    tf_send(f, SS_TCP_SYN, 500, 0, 0);
+    CU_ASSERT_EQUAL(ss_sim_run(f->sim, SS_TIME_MAX), 0);
+    ss_time sent[300];
+    int n = tf_sent_times(f, SS_TCP_SYN | SS_TCP_ACK, sent, 300);
+    CU_ASSERT_EQUAL_FATAL(n, 256);
+    for (int k = 1; k < n; k++) {
+        ss_time gap = sent[k] - sent[k - 1];
+        CU_ASSERT_EQUAL(gap, k <= 7 ? ((ss_time)1 << (k - 1)) * SS_SEC : 120 * SS_SEC);
+    }
+    size_t m = ss_trace_count(f->sim);
+    ss_trace_record *r = malloc(m * sizeof *r);
+    ss_trace_copy(f->sim, 0, r, m);
+    ss_time dropped = -1;
+    for (size_t k = 0; k < m; k++)
+        if (r[k].kind == SS_TRACE_STATE && r[k].old_state == SS_TCP_SYN_RECEIVED && r[k].new_state == SS_TCP_CLOSED)
+            dropped = r[k].time;
+    free(r);
+    CU_ASSERT_EQUAL(dropped - sent[0], 30007 * SS_SEC);
+    tf_free(f);
+}
+
+/* Timers near the end of time saturate there instead of overflowing: a
+ * connect 2 s before SS_TIME_MAX retransmits its SYN up to the end, and
+ * the run reports no error (it used to record a false out-of-memory). */
+static void test_timers_near_the_end_of_time(void)
+{
+    struct tcpfix *f = tf_new();
+    ss_time at = SS_TIME_MAX - 2 * SS_SEC;
+    CU_ASSERT_EQUAL(ss_tcp_connect_at(f->h, ss_node_addr(f->peer), 80, at, &tf_callbacks, f, &f->conn), 0);
+    CU_ASSERT_EQUAL(ss_sim_run(f->sim, SS_TIME_MAX), 0);
+    CU_ASSERT_EQUAL(ss_sim_error(f->sim), 0);
+    CU_ASSERT(f->n >= 2); /* the SYN at `at`, its retransmission a second later */
+    CU_ASSERT(f->seg[0].at > at && f->seg[0].at < at + 2 * SS_MSEC); /* sent at `at`, 1 ms on the link */
+    CU_ASSERT(f->seg[1].at > at + 1 * SS_SEC && f->seg[1].at < at + 1 * SS_SEC + 2 * SS_MSEC);
+    tf_free(f);
+}
+
 /* RFC 6298 5.7: when the SYN had to be resent, RTO is 3 s once
  * established; otherwise it comes from the handshake's RTT sample. */
 static void test_rto_after_handshake(void)
@@ -194,6 +243,8 @@ int main(void)
         {"SYN schedule, retries 1, linear 2", test_syn_schedule_one_retry_two_linear},
         {"SYN-ACK schedule, defaults: dropped at 63 s", test_synack_schedule_linux_defaults},
         {"SYN-ACK schedule, tcp_synack_retries=3: dropped at 15 s", test_synack_schedule_three_retries},
+        {"SYN-ACK back-off capped at TCP_RTO_MAX with tcp_synack_retries=255", test_synack_retries_255_capped_at_rto_max},
+        {"timers near the end of time saturate", test_timers_near_the_end_of_time},
         {"RTO after the handshake", test_rto_after_handshake},
         {"data give-up, tcp_retries2=3", test_data_giveup_retries2_3},
         {"data give-up, tcp_retries2=15 (924.6 s)", test_data_giveup_linux_default},
