@@ -9,6 +9,7 @@ _MESSAGES = {
     _c.SS_EOTHERSIM: ValueError,
     _c.SS_ESTATE: RuntimeError,
     _c.SS_ENOMEM: MemoryError,
+    _c.SS_ESTALE: RuntimeError,
 }
 
 

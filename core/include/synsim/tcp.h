@@ -154,6 +154,20 @@ ss_tcp_state ss_tcp_conn_state(const ss_tcp_conn *conn);
 int ss_tcp_conn_error(const ss_tcp_conn *conn);
 ss_node *ss_tcp_conn_host(const ss_tcp_conn *conn);
 
+/* A connection pointer that detects staleness: the pointer and the
+ * generation of the pool slot it points to.  A connection is freed once it
+ * is CLOSED, its closed callback has run and nobody holds it; its slot may
+ * then hold another connection, and a bare pointer kept from before would
+ * act on that one.  ss_tcp_handle_get() returns the connection, or NULL
+ * when the handle's connection is gone (whatever the slot holds now).  A
+ * zeroed handle is the null handle. */
+typedef struct ss_tcp_handle {
+    ss_tcp_conn *conn;
+    uint32_t generation;
+} ss_tcp_handle;
+ss_tcp_handle ss_tcp_handle_of(ss_tcp_conn *conn);
+ss_tcp_conn *ss_tcp_handle_get(ss_tcp_handle handle);
+
 /* ---- the connection table ------------------------------------------------------
  *
  * One record per connection: every active open, and every passive one that

@@ -52,5 +52,5 @@ int ss_app_server_new(ss_node *host, uint16_t port, int backlog, ss_time accept_
     return 0;
 }
 
-ss_tcp_listener *ss_app_server_listener(const ss_app_server *app) { return app->listener; }
-uint64_t ss_app_server_accepted(const ss_app_server *app) { return app->accepted; }
+ss_tcp_listener *ss_app_server_listener(const ss_app_server *app) { return app ? app->listener : NULL; }
+uint64_t ss_app_server_accepted(const ss_app_server *app) { return app ? app->accepted : 0; }

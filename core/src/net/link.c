@@ -15,6 +15,8 @@
 
 void ss_link_config_default(ss_link_config *config)
 {
+    if (!config)
+        return;
     *config = (ss_link_config){
         .rate_bps = 1000000000,
         .delay = 1 * SS_MSEC,
@@ -158,12 +160,15 @@ ss_link *ss_link_at(ss_sim *sim, size_t index)
 
 ss_node *ss_link_end(const ss_link *link, int which)
 {
+    if (!link || (which != 0 && which != 1))
+        return NULL;
     return which == 0 ? link->dir[0].from : link->dir[0].to;
 }
 
 void ss_link_get_config(const ss_link *link, ss_link_config *out)
 {
-    *out = link->config;
+    if (out)
+        *out = link ? link->config : (ss_link_config){0};
 }
 
 int ss_link_get_stats(const ss_link *link, int dir, ss_link_stats *out)
@@ -174,7 +179,7 @@ int ss_link_get_stats(const ss_link *link, int dir, ss_link_stats *out)
     return 0;
 }
 
-bool ss_link_is_up(const ss_link *link) { return link->up; }
+bool ss_link_is_up(const ss_link *link) { return link && link->up; }
 
 /* ---- sending -------------------------------------------------------------- */
 

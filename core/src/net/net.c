@@ -121,6 +121,8 @@ int ss_addr_parse(const char *text, uint32_t *out)
 
 void ss_addr_format(uint32_t addr, char buf[16])
 {
+    if (!buf)
+        return;
     snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
 }
 

@@ -92,11 +92,11 @@ ss_node *ss_node_at(ss_sim *sim, size_t index)
     return net && index < net->node_count ? net->nodes[index] : NULL;
 }
 
-const char *ss_node_name(const ss_node *node) { return node->name; }
-uint32_t ss_node_addr(const ss_node *node) { return node->addr; }
-ss_node_kind ss_node_kind_of(const ss_node *node) { return node->kind; }
-uint32_t ss_node_id(const ss_node *node) { return node->id; }
-ss_sim *ss_node_sim(const ss_node *node) { return node->sim; }
+const char *ss_node_name(const ss_node *node) { return node ? node->name : ""; }
+uint32_t ss_node_addr(const ss_node *node) { return node ? node->addr : 0; }
+ss_node_kind ss_node_kind_of(const ss_node *node) { return node ? node->kind : SS_NODE_HOST; }
+uint32_t ss_node_id(const ss_node *node) { return node ? node->id : 0; }
+ss_sim *ss_node_sim(const ss_node *node) { return node ? node->sim : NULL; }
 
 void ss_node_set_receiver(ss_node *node, ss_receive_fn fn, void *ctx)
 {
@@ -108,8 +108,8 @@ void ss_node_set_receiver(ss_node *node, ss_receive_fn fn, void *ctx)
 
 void ss_node_get_stats(const ss_node *node, ss_node_stats *out)
 {
-    if (node && out)
-        *out = node->stats;
+    if (out)
+        *out = node ? node->stats : (ss_node_stats){0};
 }
 
 static void node_drop(ss_sim *sim, ss_node *node, ss_packet *packet, ss_drop_cause cause,
@@ -225,8 +225,8 @@ static int node_change(ss_sim *sim, ss_node *node, ss_time at, bool up)
 
 int ss_node_crash(ss_sim *sim, ss_node *node, ss_time at) { return node_change(sim, node, at, false); }
 int ss_node_restart(ss_sim *sim, ss_node *node, ss_time at) { return node_change(sim, node, at, true); }
-bool ss_node_is_up(const ss_node *node) { return !node->down; }
-uint32_t ss_node_boots(const ss_node *node) { return node->boots; }
+bool ss_node_is_up(const ss_node *node) { return node && !node->down; }
+uint32_t ss_node_boots(const ss_node *node) { return node ? node->boots : 0; }
 
 void ss_node_set_reset(ss_node *node, ss_node_reset_fn fn, void *ctx)
 {

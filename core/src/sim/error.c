@@ -16,6 +16,7 @@ static const struct error_name error_names[SS_ERROR_COUNT] = {
     {"SS_ESTATE", "object is in the wrong state for this call"},
     {"SS_EOTHERSIM", "object belongs to another simulator"},
     {"SS_EIO", "input/output error"},
+    {"SS_ESTALE", "stale handle: the object no longer exists"},
 };
 
 static const struct error_name *lookup(int code)

@@ -5,7 +5,7 @@
 uint64_t ss_stream_id(const char *name)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p; p++) {
         h ^= *p;
         h *= 0x100000001b3ULL;
     }
@@ -26,6 +26,8 @@ void ss_rng_seed(ss_rng *rng, uint64_t seed, uint64_t stream)
 {
     /* Mix seed and stream through two SplitMix64 rounds so that nearby
      * seeds and nearby stream ids give unrelated states. */
+    if (!rng)
+        return;
     uint64_t x = seed;
     uint64_t mixed = splitmix64(&x);
     x = mixed ^ stream;
@@ -44,6 +46,8 @@ static inline uint64_t rotl(uint64_t x, int k)
 
 uint64_t ss_rng_next(ss_rng *rng)
 {
+    if (!rng)
+        return 0;
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -58,12 +62,12 @@ uint64_t ss_rng_next(ss_rng *rng)
 
 double ss_rng_uniform(ss_rng *rng)
 {
-    return (double)(ss_rng_next(rng) >> 11) * 0x1.0p-53;
+    return rng ? (double)(ss_rng_next(rng) >> 11) * 0x1.0p-53 : 0.0;
 }
 
 uint64_t ss_rng_below(ss_rng *rng, uint64_t n)
 {
-    if (n == 0)
+    if (n == 0 || !rng)
         return 0;
     /* Lemire, "Fast random integer generation in an interval" (2019). */
     __uint128_t m = (__uint128_t)ss_rng_next(rng) * n;
@@ -81,12 +85,14 @@ uint64_t ss_rng_below(ss_rng *rng, uint64_t n)
 double ss_rng_exponential(ss_rng *rng, double mean)
 {
     /* 1 - u lies in (0, 1], so the logarithm is finite. */
+    if (!rng)
+        return 0.0;
     return -mean * log(1.0 - ss_rng_uniform(rng));
 }
 
 bool ss_rng_bernoulli(ss_rng *rng, double p)
 {
-    if (p <= 0.0)
+    if (!rng || p <= 0.0)
         return false;
     if (p >= 1.0)
         return true;

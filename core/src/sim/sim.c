@@ -43,17 +43,17 @@ void ss_sim_attach(ss_sim *sim, enum ss_part which, void *part, ss_part_free_fn 
     sim->part_free[which] = free_fn;
 }
 
-ss_time ss_sim_now(const ss_sim *sim) { return sim->now; }
-int ss_sim_error(const ss_sim *sim) { return sim->error; }
+ss_time ss_sim_now(const ss_sim *sim) { return sim ? sim->now : 0; }
+int ss_sim_error(const ss_sim *sim) { return sim ? sim->error : SS_EINVAL; }
 
 void ss_sim_fail(ss_sim *sim, int code)
 {
     if (!sim->error)
         sim->error = code;
 }
-uint64_t ss_sim_seed(const ss_sim *sim) { return sim->seed; }
-size_t ss_sim_pending(const ss_sim *sim) { return evq_len(&sim->queue); }
-uint64_t ss_sim_events_run(const ss_sim *sim) { return sim->events_run; }
+uint64_t ss_sim_seed(const ss_sim *sim) { return sim ? sim->seed : 0; }
+size_t ss_sim_pending(const ss_sim *sim) { return sim ? evq_len(&sim->queue) : 0; }
+uint64_t ss_sim_events_run(const ss_sim *sim) { return sim ? sim->events_run : 0; }
 
 int ss_sim_run(ss_sim *sim, ss_time until)
 {
@@ -88,6 +88,8 @@ void ss_sim_stop(ss_sim *sim)
 
 void ss_timer_init(ss_timer *timer, ss_timer_fn fn, void *ctx)
 {
+    if (!timer)
+        return;
     *timer = (ss_timer){0};
     timer->fn = fn;
     timer->ctx = ctx;
@@ -116,5 +118,5 @@ void ss_timer_cancel(ss_sim *sim, ss_timer *timer)
         evq_cancel(&sim->queue, timer);
 }
 
-bool ss_timer_armed(const ss_timer *timer) { return timer->where != EVQ_NOWHERE; }
-ss_time ss_timer_when(const ss_timer *timer) { return timer->when; }
+bool ss_timer_armed(const ss_timer *timer) { return timer && timer->where != EVQ_NOWHERE; }
+ss_time ss_timer_when(const ss_timer *timer) { return timer ? timer->when : 0; }

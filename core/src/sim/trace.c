@@ -30,9 +30,15 @@ int ss_trace_enable(ss_sim *sim, unsigned mask)
     return 0;
 }
 
+/* The trace part, or NULL for a NULL simulator or one that never traced. */
+static struct ss_trace *trace_of(ss_sim *sim)
+{
+    return sim ? sim->part[SS_PART_TRACE] : NULL;
+}
+
 unsigned ss_trace_mask(ss_sim *sim)
 {
-    const struct ss_trace *t = sim->part[SS_PART_TRACE];
+    const struct ss_trace *t = trace_of(sim);
     return t ? t->mask : 0;
 }
 
@@ -50,13 +56,13 @@ void trace_append(ss_sim *sim, const ss_trace_record *record)
 
 size_t ss_trace_count(ss_sim *sim)
 {
-    const struct ss_trace *t = sim->part[SS_PART_TRACE];
+    const struct ss_trace *t = trace_of(sim);
     return t ? t->len : 0;
 }
 
 size_t ss_trace_copy(ss_sim *sim, size_t first, ss_trace_record *out, size_t max)
 {
-    const struct ss_trace *t = sim->part[SS_PART_TRACE];
+    const struct ss_trace *t = trace_of(sim);
     if (!t || !out || first >= t->len)
         return 0;
     size_t n = t->len - first < max ? t->len - first : max;
@@ -66,7 +72,7 @@ size_t ss_trace_copy(ss_sim *sim, size_t first, ss_trace_record *out, size_t max
 
 void ss_trace_clear(ss_sim *sim)
 {
-    struct ss_trace *t = sim->part[SS_PART_TRACE];
+    struct ss_trace *t = trace_of(sim);
     if (t) {
         t->len = 0;
         t->lost = 0;
@@ -75,7 +81,7 @@ void ss_trace_clear(ss_sim *sim)
 
 uint64_t ss_trace_lost(ss_sim *sim)
 {
-    const struct ss_trace *t = sim->part[SS_PART_TRACE];
+    const struct ss_trace *t = trace_of(sim);
     return t ? t->lost : 0;
 }
 

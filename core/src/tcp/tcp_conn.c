@@ -8,7 +8,10 @@
 
 void tcp_conn_init(ss_tcp_conn *c, struct tcp_stack *stack, const struct tcp_tuple *t)
 {
+    uint32_t generation = c->generation;
     memset(c, 0, sizeof *c);
+    c->generation = generation;
+    c->live = true;
     c->h.t = *t;
     c->stack = stack;
     c->state = SS_TCP_CLOSED;
@@ -90,13 +93,13 @@ void tcp_enter_time_wait(ss_tcp_conn *c)
 
 void ss_tcp_conn_hold(ss_tcp_conn *c)
 {
-    if (c)
+    if (tcp_conn_check(c) == 0)
         c->refs++;
 }
 
 void ss_tcp_conn_release(ss_tcp_conn *c)
 {
-    if (!c || c->refs == 0)
+    if (tcp_conn_check(c) < 0 || c->refs == 0)
         return;
     c->refs--;
     tcp_maybe_recycle(c);
@@ -193,8 +196,9 @@ int ss_tcp_connect(ss_node *host, uint32_t dst, uint16_t dport, const ss_tcp_cal
 
 int ss_tcp_send(ss_tcp_conn *c, uint64_t bytes)
 {
-    if (!c)
-        return SS_EINVAL;
+    int rc = tcp_conn_check(c);
+    if (rc < 0)
+        return rc;
     if (c->close_called || c->state == SS_TCP_CLOSED || c->state == SS_TCP_TIME_WAIT)
         return SS_ESTATE;
     if (bytes > (1ULL << 31) - c->app_queued)
@@ -207,8 +211,9 @@ int ss_tcp_send(ss_tcp_conn *c, uint64_t bytes)
 
 int ss_tcp_close(ss_tcp_conn *c)
 {
-    if (!c)
-        return SS_EINVAL;
+    int rc = tcp_conn_check(c);
+    if (rc < 0)
+        return rc;
     if (c->close_called)
         return SS_ESTATE;
     if (c->state != SS_TCP_CLOSED)
@@ -239,8 +244,9 @@ int ss_tcp_close(ss_tcp_conn *c)
 
 int ss_tcp_abort(ss_tcp_conn *c)
 {
-    if (!c)
-        return SS_EINVAL;
+    int rc = tcp_conn_check(c);
+    if (rc < 0)
+        return rc;
     if (c->state != SS_TCP_CLOSED)
         tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_ABORT);
     /* RFC 9293 3.10.5 ABORT. */
@@ -268,6 +274,12 @@ int ss_tcp_abort(ss_tcp_conn *c)
 
 void ss_tcp_conn_info(const ss_tcp_conn *c, ss_tcp_info *out)
 {
+    if (!out)
+        return;
+    if (tcp_conn_check(c) < 0) {
+        *out = (ss_tcp_info){.state = SS_TCP_CLOSED};
+        return;
+    }
     *out = (ss_tcp_info){
         .id = c->id,
         .state = c->state,
@@ -312,6 +324,22 @@ void ss_tcp_conn_info(const ss_tcp_conn *c, ss_tcp_info *out)
     };
 }
 
-ss_tcp_state ss_tcp_conn_state(const ss_tcp_conn *c) { return c->state; }
-int ss_tcp_conn_error(const ss_tcp_conn *c) { return c->error; }
-ss_node *ss_tcp_conn_host(const ss_tcp_conn *c) { return c->stack->node; }
+ss_tcp_state ss_tcp_conn_state(const ss_tcp_conn *c) { return tcp_conn_check(c) ? SS_TCP_CLOSED : c->state; }
+int ss_tcp_conn_error(const ss_tcp_conn *c) { return tcp_conn_check(c) ? 0 : c->error; }
+ss_node *ss_tcp_conn_host(const ss_tcp_conn *c) { return tcp_conn_check(c) ? NULL : c->stack->node; }
+
+ss_tcp_handle ss_tcp_handle_of(ss_tcp_conn *c)
+{
+    if (tcp_conn_check(c) < 0)
+        return (ss_tcp_handle){0};
+    return (ss_tcp_handle){c, c->generation};
+}
+
+ss_tcp_conn *ss_tcp_handle_get(ss_tcp_handle h)
+{
+    /* Pool memory lives as long as the simulator, so reading a freed or
+     * reused slot is safe; its generation tells which it is. */
+    if (!h.conn || !h.conn->live || h.conn->generation != h.generation)
+        return NULL;
+    return h.conn;
+}

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "net/net_internal.h"
+#include "synsim/error.h"
 #include "synsim/tcp.h"
 #include "synsim/trace.h"
 
@@ -138,6 +139,11 @@ struct ss_tcp_conn {
     bool close_called;
     int error;
     int refs;
+    /* The slot's generation, one more each time it is freed, and whether a
+     * connection lives in it: what ss_tcp_handle and SS_ESTALE rest on.
+     * Both survive tcp_conn_init(). */
+    uint32_t generation;
+    bool live;
 
     /* send side (RFC 9293 3.3.1) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
@@ -282,6 +288,12 @@ struct tcp_stack *tcp_stack_peek(ss_node *node);
 struct tcp_hnode *tcp_table_find(struct hash_table *table, const struct tcp_tuple *t);
 int tcp_table_insert(struct hash_table *table, struct tcp_hnode *node);
 void tcp_table_remove(struct hash_table *table, struct tcp_hnode *node);
+/* 0, or what a public call says about a connection pointer it was given:
+ * SS_EINVAL for NULL, SS_ESTALE for a freed slot. */
+static inline int tcp_conn_check(const ss_tcp_conn *c)
+{
+    return !c ? SS_EINVAL : !c->live ? SS_ESTALE : 0;
+}
 static inline ss_tcp_conn *conn_of(struct tcp_hnode *h)
 {
     return h ? (ss_tcp_conn *)(void *)((char *)h - offsetof(ss_tcp_conn, h)) : NULL;

@@ -99,7 +99,9 @@ int tcp_sockopts_user_timeout(struct tcp_sockopts *o, ss_time timeout)
 
 int ss_tcp_set_keepalive(ss_tcp_conn *c, bool on, ss_time idle, ss_time interval, int count)
 {
-    int rc = c ? tcp_sockopts_keepalive(&c->opt, on, idle, interval, count) : SS_EINVAL;
+    int rc = tcp_conn_check(c);
+    if (rc == 0)
+        rc = tcp_sockopts_keepalive(&c->opt, on, idle, interval, count);
     if (rc < 0)
         return rc;
     /* tcp_set_keepalive(): (re)start the idle clock's timer now. */
@@ -114,5 +116,6 @@ int ss_tcp_set_keepalive(ss_tcp_conn *c, bool on, ss_time idle, ss_time interval
 
 int ss_tcp_set_user_timeout(ss_tcp_conn *c, ss_time timeout)
 {
-    return c ? tcp_sockopts_user_timeout(&c->opt, timeout) : SS_EINVAL;
+    int rc = tcp_conn_check(c);
+    return rc < 0 ? rc : tcp_sockopts_user_timeout(&c->opt, timeout);
 }

@@ -72,6 +72,8 @@ const char *ss_tcp_setting_name(size_t index)
 
 int ss_tcp_setting_range(const char *name, int64_t *min, int64_t *max, int64_t *def)
 {
+    if (!name)
+        return SS_EINVAL;
     const struct setting *s = find_setting(name);
     if (!s)
         return SS_ENOENT;

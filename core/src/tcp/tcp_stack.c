@@ -207,6 +207,8 @@ int tcp_conn_alloc(struct tcp_stack *stack, ss_tcp_conn **out)
 
 void tcp_conn_recycle(struct tcp_stack *stack, ss_tcp_conn *c)
 {
+    c->live = false;
+    c->generation++;
     c->free_next = stack->part->free_conns;
     stack->part->free_conns = c;
 }
