@@ -14,6 +14,9 @@
 struct client {
     ss_client_record rec;
     struct ss_app_clients *app;
+    /* The connection until its closed callback: a record read before then
+     * takes the fields that change as it goes (SYN retransmissions) from it. */
+    ss_tcp_conn *conn;
 };
 
 struct ss_app_clients {
@@ -48,6 +51,7 @@ static void on_closed(ss_tcp_conn *conn, int err, void *ctx)
     c->rec.error = err;
     c->rec.syn_retransmits = info.syn_retransmits;
     c->rec.done = true;
+    c->conn = NULL;
 }
 
 static const ss_tcp_callbacks client_callbacks = {on_established, NULL, NULL, NULL, on_closed};
@@ -91,14 +95,19 @@ static void arrival_fire(ss_sim *sim, ss_timer *timer, void *ctx)
         ss_sim_fail(sim, SS_ENOMEM);
         return;
     }
-    if (ss_tcp_connect(app->base.host, app->config.server, app->config.port, &client_callbacks, c, &conn) < 0) {
-        c->rec.error = EADDRNOTAVAIL;
+    int rc = ss_tcp_connect(app->base.host, app->config.server, app->config.port, &client_callbacks, c, &conn);
+    if (rc < 0) {
+        /* Only memory can fail the call (no free port is the connection's
+         * EADDRNOTAVAIL, through on_closed); the run reports it too. */
+        ss_sim_fail(sim, rc);
+        c->rec.error = ENOMEM;
         c->rec.closed = c->rec.start;
         c->rec.done = true;
     } else {
         ss_tcp_info info;
         ss_tcp_conn_info(conn, &info);
         c->rec.conn = info.id;
+        c->conn = conn;
     }
     schedule_next(app, ss_sim_now(sim));
 }
@@ -142,6 +151,12 @@ int ss_app_clients_record(const ss_app_clients *app, size_t index, ss_client_rec
 {
     if (!app || !out || index >= app->count)
         return SS_EINVAL;
-    *out = client_at(app, index)->rec;
+    const struct client *c = client_at(app, index);
+    *out = c->rec;
+    if (c->conn) {
+        ss_tcp_info info;
+        ss_tcp_conn_info(c->conn, &info);
+        out->syn_retransmits = info.syn_retransmits;
+    }
     return 0;
 }

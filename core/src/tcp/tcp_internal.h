@@ -273,6 +273,10 @@ struct tcp_part {
     bool not_recording;
     ss_tcp_record *records;
     size_t record_count, record_cap;
+    /* records[i]'s connection while it lives, else NULL: rows of live
+     * connections are brought up to date when they are read. */
+    ss_tcp_conn **record_owner;
+    size_t record_owner_cap;
 };
 
 void tcp_settings_default(struct tcp_settings *s);
@@ -347,6 +351,9 @@ void tcp_set_state(ss_tcp_conn *c, ss_tcp_state state);
  * to date. */
 void tcp_record_new(ss_tcp_conn *c);
 void tcp_record_sync(const ss_tcp_conn *c);
+/* The connection is being freed: its row takes its final values and
+ * belongs to nobody from now on. */
+void tcp_record_release(ss_tcp_conn *c);
 /* Take back the row of a connection whose creation failed (it is the last). */
 void tcp_record_drop(ss_tcp_conn *c);
 

@@ -12,12 +12,24 @@ void tcp_record_new(ss_tcp_conn *c)
     struct tcp_part *part = c->stack->part;
     if (part->not_recording)
         return;
-    if (ss_reserve(&part->records, &part->record_cap, part->record_count + 1, sizeof *part->records, 256) < 0) {
+    if (ss_reserve(&part->records, &part->record_cap, part->record_count + 1, sizeof *part->records, 256) < 0 ||
+        ss_reserve(&part->record_owner, &part->record_owner_cap, part->record_count + 1, sizeof *part->record_owner,
+                   256) < 0) {
         ss_sim_fail(c->stack->sim, SS_ENOMEM);
         return;
     }
+    part->record_owner[part->record_count] = c;
     c->record = (uint32_t)++part->record_count;
     tcp_record_sync(c);
+}
+
+void tcp_record_release(ss_tcp_conn *c)
+{
+    if (!c->record)
+        return;
+    tcp_record_sync(c);
+    c->stack->part->record_owner[c->record - 1] = NULL;
+    c->record = 0;
 }
 
 void tcp_record_drop(ss_tcp_conn *c)
@@ -25,7 +37,7 @@ void tcp_record_drop(ss_tcp_conn *c)
     struct tcp_part *part = c->stack->part;
     if (c->record && c->record == part->record_count)
         part->record_count--;
-    c->record = 0;
+    tcp_record_release(c);
 }
 
 void tcp_record_sync(const ss_tcp_conn *c)
@@ -82,6 +94,11 @@ size_t ss_tcp_records_copy(ss_sim *sim, size_t first, ss_tcp_record *out, size_t
     if (!part || !out || first >= part->record_count)
         return 0;
     size_t n = part->record_count - first < max ? part->record_count - first : max;
+    /* Every row as its connection is now, not as it was at its last state
+     * change: the connections still alive are synced first. */
+    for (size_t i = first; i < first + n; i++)
+        if (part->record_owner[i])
+            tcp_record_sync(part->record_owner[i]);
     memcpy(out, part->records + first, n * sizeof *out);
     return n;
 }

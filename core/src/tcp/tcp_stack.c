@@ -36,6 +36,7 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
         ss_free(part->blocks[i]);
     ss_free(part->blocks);
     ss_free(part->records);
+    ss_free(part->record_owner);
     ss_free(part->stacks);
     ss_free(part);
 }
@@ -207,6 +208,7 @@ int tcp_conn_alloc(struct tcp_stack *stack, ss_tcp_conn **out)
 
 void tcp_conn_recycle(struct tcp_stack *stack, ss_tcp_conn *c)
 {
+    tcp_record_release(c);
     c->live = false;
     c->generation++;
     c->free_next = stack->part->free_conns;

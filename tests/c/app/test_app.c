@@ -160,6 +160,32 @@ static void test_clients_poisson_and_records(void)
     ss_sim_free(sim);
 }
 
+/* A client's record is current when read: SYN retransmissions show while
+ * its connection still waits, not only once it has closed. */
+static void test_client_records_are_current_when_read(void)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    netfix_pair(5, &sim, &a, &b);
+    ss_node_set_receiver(b, NULL, NULL); /* b swallows every SYN */
+    ss_clients_config cc = {.server = ss_node_addr(b), .port = 80, .rate = 10, .count = 1, .start = 0,
+                            .stop = SS_SEC};
+    ss_app_clients *cl;
+    CU_ASSERT_EQUAL_FATAL(ss_app_clients_new(a, "waiting", &cc, &cl), 0);
+    ss_sim_run(sim, 5 * SS_SEC); /* SYN, then 1 s linear retransmissions */
+    CU_ASSERT_EQUAL_FATAL(ss_app_clients_count(cl), 1);
+    ss_client_record r;
+    CU_ASSERT_EQUAL(ss_app_clients_record(cl, 0, &r), 0);
+    CU_ASSERT_FALSE(r.done);
+    CU_ASSERT(r.syn_retransmits >= 3);
+    ss_sim_run(sim, SS_TIME_MAX);
+    CU_ASSERT_EQUAL(ss_app_clients_record(cl, 0, &r), 0);
+    CU_ASSERT_TRUE(r.done);
+    CU_ASSERT_EQUAL(r.error, ETIMEDOUT);
+    CU_ASSERT_EQUAL(r.syn_retransmits, 10); /* 4 linear + 6 doubling */
+    ss_sim_free(sim);
+}
+
 /* Freeing a simulator at any instant of busy traffic touches nothing
  * already freed (run under ASan and valgrind by make test): connections
  * with armed timers, packets in flight on links with delay, requests in
@@ -208,6 +234,7 @@ int main(void)
         {"SYN flood, tcp_syncookies=2: first try", test_flood_with_cookies_always},
         {"clients: Poisson arrivals and records", test_clients_poisson_and_records},
         {"freeing a busy simulator at any instant", test_free_busy_simulator_at_any_instant},
+        {"client records are current when read", test_client_records_are_current_when_read},
         {NULL, NULL},
     };
     tf_add_suite("apps and SYN floods", cases);

@@ -576,6 +576,32 @@ static void test_connection_table(void)
     ss_sim_free(p.sim);
 }
 
+/* Rows are current when read, mid-connection: established time, bytes
+ * acknowledged and the state as the connection has them now, not as they
+ * were at its last state change. */
+static void test_connection_table_is_current_when_read(void)
+{
+    struct tcpfix *f = tf_new();
+    ss_tcp_set_recording(f->sim, true);
+    uint32_t iss = tf_open_active(f, NULL);
+    ss_tcp_record r;
+    CU_ASSERT_EQUAL_FATAL(ss_tcp_records_copy(f->sim, 0, &r, 1), 1);
+    ss_tcp_info i;
+    ss_tcp_conn_info(f->conn, &i);
+    CU_ASSERT(i.t_established > 0);
+    CU_ASSERT_EQUAL(r.t_established, i.t_established);
+    CU_ASSERT_EQUAL(r.state, SS_TCP_ESTABLISHED);
+    CU_ASSERT_EQUAL(ss_tcp_send(f->conn, 1000), 0);
+    tf_run(f, 2 * SS_MSEC);
+    tf_send(f, SS_TCP_ACK, 1001, iss + 1 + 400, 0);
+    tf_run(f, 2 * SS_MSEC);
+    CU_ASSERT_EQUAL(ss_tcp_records_copy(f->sim, 0, &r, 1), 1);
+    CU_ASSERT_EQUAL(r.bytes_sent, 1000);
+    CU_ASSERT_EQUAL(r.bytes_acked, 400);
+    CU_ASSERT_EQUAL(r.mss, i.mss);
+    tf_free(f);
+}
+
 static int scenario_lifecycle(void)
 {
     ss_sim *sim;
@@ -633,6 +659,7 @@ int main(void)
         {"connect at a later time dies with a crash", test_connect_at_dies_with_a_crash},
         {"ephemeral ports exhausted: EADDRNOTAVAIL", test_ephemeral_ports_exhausted},
         {"connection table", test_connection_table},
+        {"connection table is current when read", test_connection_table_is_current_when_read},
         {"each allocation failure is clean", test_each_allocation_failure_is_clean},
         {NULL, NULL},
     };
