@@ -46,8 +46,16 @@ void tcp_send_ack(ss_tcp_conn *c)
 
 void tcp_send_reset(ss_tcp_conn *c)
 {
-    /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>. */
-    struct tcp_segment seg = {.seq = c->snd_nxt, .flags = SS_TCP_RST};
+    /* RFC 9293 3.10.5 asks for <SEQ=SND.NXT><CTL=RST>; Linux 6.18
+     * tcp_send_active_reset() sends RST+ACK at tcp_acceptable_seq() (SND.NXT
+     * unless the peer's window shrank below it) with ack = RCV.NXT, and
+     * __tcp_transmit_skb() gives it the window and the timestamp option as
+     * any other segment of the connection. */
+    uint32_t wnd_end = c->snd_una + c->snd_wnd;
+    bool fits = !seq_lt(wnd_end, c->snd_nxt) || (c->ws_ok && c->snd_nxt - wnd_end < (1u << c->rcv_wscale));
+    uint32_t seq = fits ? c->snd_nxt : wnd_end;
+    struct tcp_segment seg = {.seq = seq, .flags = SS_TCP_RST};
+    tcp_fill_ack(c, &seg);
     tcp_emit(c->stack, &c->h.t, &seg, c->id);
 }
 

@@ -225,8 +225,22 @@ static void test_established_to_closed_by_rst_and_by_abort(void)
     uint32_t iss = tf_open_active(f, NULL);
     CU_ASSERT_EQUAL(ss_tcp_abort(f->conn), 0);
     tf_run(f, 3 * SS_MSEC);
-    tf_expect(f, RST, iss + 1, 0);
+    tf_expect(f, RST | ACK, iss + 1, 1001); /* Linux tcp_send_active_reset() */
     CU_ASSERT_EQUAL(f->closed_err, ECONNABORTED);
+    tf_free(f);
+
+    /* with timestamps, the reset carries them and the window, as every
+     * segment of the connection does */
+    f = tf_new();
+    struct tf_opts o = {.mss = 1460, .ts = true, .tsval = 777, .ws = true, .wscale = 7};
+    iss = tf_open_active(f, &o);
+    CU_ASSERT_EQUAL(ss_tcp_abort(f->conn), 0);
+    tf_run(f, 3 * SS_MSEC);
+    struct tf_seg *rst = tf_expect(f, RST | ACK, iss + 1, 1001);
+    CU_ASSERT_FATAL(rst != NULL);
+    CU_ASSERT_TRUE(rst->tcp.has_ts);
+    CU_ASSERT_EQUAL(rst->tcp.tsecr, 777);
+    CU_ASSERT(rst->tcp.window > 0);
     tf_free(f);
 }
 
@@ -513,7 +527,7 @@ static void test_reconnect_from_a_callback_does_not_inherit_the_segment(void)
     reconnected = NULL;
     tf_send(f, SS_TCP_ACK | SS_TCP_FIN | SS_TCP_PSH, 1001, iss + 1, 100);
     tf_run(f, 3 * SS_MSEC);
-    tf_expect(f, SS_TCP_RST, iss + 1, 0); /* the abort */
+    tf_expect(f, SS_TCP_RST | SS_TCP_ACK, iss + 1, 1101); /* the abort */
     CU_ASSERT_PTR_NOT_NULL_FATAL(reconnected);
     ss_tcp_info i;
     ss_tcp_conn_info(reconnected, &i);
