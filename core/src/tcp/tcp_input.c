@@ -182,6 +182,11 @@ static void text_received(ss_tcp_conn *c, const ss_packet *p)
         c->cb.received(c, fresh, c->ctx);
     if (c->state == SS_TCP_CLOSED)
         return;
+    /* A FIN right behind the data is acknowledged by fin_received(), with
+     * one ACK for both, as Linux does (its tcp_fin() schedules the ACK
+     * that tcp_data_queue() would have sent). */
+    if ((p->tcp.flags & SS_TCP_FIN) && p->tcp.seq + p->payload == c->rcv_nxt)
+        return;
     /* Linux: quick ACKs at the start, then one ACK per two segments or
      * after the delayed-ACK timer (40 ms). */
     if (!c->stack->settings.tcp_delayed_ack || c->quickacks > 0 || c->segs_unacked >= 2) {

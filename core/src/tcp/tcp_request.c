@@ -199,6 +199,11 @@ static ss_tcp_conn *child_new(ss_tcp_listener *l, const struct tcp_tuple *t, uin
     local.sack_ok = local.sack_ok && peer->sack_ok;
     local.ts_ok = local.ts_ok && peer->ts_ok;
     tcp_negotiate(c, &local, peer);
+    /* RFC 7323 4.3, Linux tcp_replace_ts_recent(): the handshake's ACK is
+     * the newest segment in sequence, so its TSval is what the next
+     * segment echoes (not the SYN's). */
+    if (c->ts_ok && ack->tcp.has_ts)
+        c->ts_recent = ack->tcp.tsval;
     c->snd_wnd = c->max_snd_wnd = (uint32_t)ack->tcp.window << c->snd_wscale;
     c->snd_wl1 = ack->tcp.seq;
     c->snd_wl2 = ack->tcp.ack;

@@ -502,6 +502,45 @@ static void test_time_wait_acks_retransmitted_fin(void)
     tf_free(f);
 }
 
+/* Data and FIN in one segment get one ACK, covering both, as from Linux. */
+static void test_data_and_fin_get_one_ack(void)
+{
+    struct tcpfix *f = tf_new();
+    uint32_t iss = tf_open_active(f, NULL);
+    tf_send(f, ACK | FIN | SS_TCP_PSH, 1001, iss + 1, 300);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK, iss + 1, 1302); /* 300 bytes and the FIN */
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSE_WAIT);
+    tf_free(f);
+}
+
+/* RFC 7323 4.3: the ACK that completes a passive open updates TS.Recent,
+ * so the server's first segment echoes that ACK's TSval, not the SYN's. */
+static void test_handshake_ack_updates_ts_recent(void)
+{
+    struct tcpfix *f = tf_new();
+    f->h_port = 80;
+    CU_ASSERT_EQUAL_FATAL(ss_tcp_listen(f->h, 80, 16, &tf_callbacks, f, &f->listener), 0);
+    struct tf_opts syn = {.mss = 1460, .ts = true, .tsval = 100};
+    tf_send_opts(f, SYN, 500, 0, 0, &syn);
+    tf_run(f, 3 * SS_MSEC);
+    struct tf_seg *synack = tf_expect(f, SYN | ACK, f->seg[f->next].tcp.seq, 501);
+    CU_ASSERT_FATAL(synack != NULL);
+    CU_ASSERT_EQUAL(synack->tcp.tsecr, 100);
+    struct tf_opts ack = {.ts = true, .tsval = 200, .tsecr = synack->tcp.tsval};
+    tf_send_opts(f, ACK, 501, synack->tcp.seq + 1, 0, &ack);
+    tf_run(f, 3 * SS_MSEC);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->conn);
+    CU_ASSERT_EQUAL(ss_tcp_send(f->conn, 100), 0);
+    tf_run(f, 3 * SS_MSEC);
+    struct tf_seg *data = tf_expect(f, SS_TCP_PSH | ACK, synack->tcp.seq + 1, 501);
+    CU_ASSERT_FATAL(data != NULL);
+    CU_ASSERT_EQUAL(data->payload, 100);
+    CU_ASSERT_EQUAL(data->tcp.tsecr, 200);
+    tf_free(f);
+}
+
 /* A callback that aborts its connection and opens a new one: the new one
  * must not take over the rest of the segment being processed (it used to
  * get the aborted connection's block, and the data segment's ACK and FIN
@@ -569,6 +608,8 @@ int main(void)
         {"old duplicate SYN does not establish", test_old_duplicate_syn_does_not_establish},
         {"retransmitted SYN re-sends the SYN-ACK", test_retransmitted_syn_resends_synack},
         {"TIME-WAIT acks a retransmitted FIN", test_time_wait_acks_retransmitted_fin},
+        {"the handshake's ACK updates TS.Recent", test_handshake_ack_updates_ts_recent},
+        {"data and FIN in one segment get one ACK", test_data_and_fin_get_one_ack},
         {"reconnect from a callback does not inherit the segment",
          test_reconnect_from_a_callback_does_not_inherit_the_segment},
         {NULL, NULL},
