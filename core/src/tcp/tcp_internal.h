@@ -83,7 +83,11 @@ struct tcp_counters {
     uint64_t TCPSynRetrans, TCPTimeouts, TCPChallengeACK, TCPSYNChallenge;
     uint64_t TCPAbortOnTimeout, TCPAbortOnData, TCPAbortOnClose;
     uint64_t EmbryonicRsts, TCPACKSkippedSynRecv, TCPACKSkippedChallenge, TCPACKSkippedSeq;
-    uint64_t TCPTimeWaitRecycled, TW, TCPKeepAlive;
+    /* TWRecycled: Linux counts a TIME-WAIT tuple reused by connect()
+     * (tcp_twsk_unique(), tcp_tw_reuse); synsim's connect never picks a
+     * port in TIME-WAIT, so it stays 0, as on Linux with the default
+     * tcp_tw_reuse=2 between two hosts. */
+    uint64_t TWRecycled, TW, TCPKeepAlive;
     uint64_t ListenOverflows, ListenDrops, TCPReqQFullDrop, TCPReqQFullDoCookies;
     uint64_t SyncookiesSent, SyncookiesRecv, SyncookiesFailed;
 };
@@ -331,6 +335,11 @@ struct tcp_segment {
     bool ts;
     uint32_t tsval, tsecr;
     uint8_t wscale; /* shift applied to window (0 on SYNs) */
+    /* Sequence space sent before by a connection: Linux __tcp_transmit_skb()
+     * counts OutSegs only for segments that are not retransmissions (they
+     * go to RetransSegs alone).  SYN-ACKs of requests always count, as
+     * tcp_make_synack() does. */
+    bool retransmit;
 };
 int tcp_emit(struct tcp_stack *stack, const struct tcp_tuple *t, const struct tcp_segment *seg, uint32_t conn_id);
 /* RFC 9293 3.10.7.1: the reset answering `in` (which is not itself a RST). */

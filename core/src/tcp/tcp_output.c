@@ -103,7 +103,8 @@ int tcp_emit(struct tcp_stack *stack, const struct tcp_tuple *t, const struct tc
         p->tcp.tsval = seg->tsval;
         p->tcp.tsecr = seg->tsecr;
     }
-    stack->counters.OutSegs++;
+    if (!seg->retransmit)
+        stack->counters.OutSegs++;
     if (seg->flags & SS_TCP_RST)
         stack->counters.OutRsts++;
     return ss_node_send(stack->sim, stack->node, p);

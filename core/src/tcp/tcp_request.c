@@ -338,6 +338,7 @@ static void request_timer_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     ss_tcp_listener *l = req->listener;
     struct tcp_stack *stack = l->stack;
     tcp_trace_event(stack, req->id, &req->h.t, SS_TRACE_TIMER, SS_TIMER_SYNACK);
+    stack->counters.TCPTimeouts++; /* tcp_syn_ack_timeout(), every expiry */
     int64_t max_retries = stack->settings.tcp_synack_retries;
     uint32_t qlen = l->syn_queue_len;
     uint32_t half = (uint32_t)l->backlog > 8 ? (uint32_t)l->backlog : 8;

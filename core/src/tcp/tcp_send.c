@@ -34,6 +34,9 @@ void tcp_send_syn(ss_tcp_conn *c, bool with_ack)
         seg.ack = c->rcv_nxt;
         seg.tsecr = c->ts_recent;
     }
+    /* A connection's SYN-ACK (simultaneous open) resends its SYN's
+     * sequence number, as does every SYN after the first. */
+    seg.retransmit = with_ack || c->syn_retransmits > 0;
     tcp_emit(c->stack, &c->h.t, &seg, c->id);
 }
 
@@ -136,6 +139,7 @@ void tcp_send_data(ss_tcp_conn *c)
         if (fin)
             seg.flags |= SS_TCP_FIN;
         bool resend = seq_lt(c->snd_nxt, c->snd_max);
+        seg.retransmit = resend;
         if (resend) {
             c->stack->counters.RetransSegs++;
             c->data_retransmits++;

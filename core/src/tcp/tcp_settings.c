@@ -131,7 +131,7 @@ static const struct counter counters[] = {
     COUNTER(OutRsts), COUNTER(TCPSynRetrans), COUNTER(TCPTimeouts), COUNTER(TCPChallengeACK),
     COUNTER(TCPSYNChallenge), COUNTER(TCPAbortOnTimeout), COUNTER(TCPAbortOnData),
     COUNTER(TCPAbortOnClose), COUNTER(EmbryonicRsts), COUNTER(TCPACKSkippedSynRecv),
-    COUNTER(TCPACKSkippedChallenge), COUNTER(TCPACKSkippedSeq), COUNTER(TCPTimeWaitRecycled), COUNTER(TW), COUNTER(TCPKeepAlive),
+    COUNTER(TCPACKSkippedChallenge), COUNTER(TCPACKSkippedSeq), COUNTER(TWRecycled), COUNTER(TW), COUNTER(TCPKeepAlive),
     COUNTER(ListenOverflows), COUNTER(ListenDrops), COUNTER(TCPReqQFullDrop), COUNTER(TCPReqQFullDoCookies),
     COUNTER(SyncookiesSent), COUNTER(SyncookiesRecv), COUNTER(SyncookiesFailed),
 };

@@ -30,6 +30,8 @@ static void syn_timeout(ss_tcp_conn *c)
     /* Linux 6.x tcp_write_timeout(): SYN-SENT gives up after tcp_syn_retries
      * retransmissions plus the tcp_syn_linear_timeouts ones. */
     int64_t max = s->tcp_syn_retries + (c->state == SS_TCP_SYN_SENT ? s->tcp_syn_linear_timeouts : 0);
+    /* tcp_retransmit_timer() counts every expiry, the last one included. */
+    stack->counters.TCPTimeouts++;
     if (c->retransmits >= max) {
         stack->counters.TCPAbortOnTimeout++;
         tcp_conn_finish(c, ETIMEDOUT);
@@ -56,6 +58,7 @@ static void data_timeout(ss_tcp_conn *c)
      * from TCP_RTO_MIN would have elapsed since the oldest unacknowledged
      * data was first sent, or TCP_USER_TIMEOUT when it is set. */
     ss_time limit = c->opt.user_timeout ? c->opt.user_timeout : model_timeout(stack->settings.tcp_retries2, TCP_RTO_MIN);
+    stack->counters.TCPTimeouts++; /* before the give-up check, as tcp_retransmit_timer() */
     if (c->retransmits > 0 && c->retrans_stamp >= 0 && sim->now - c->retrans_stamp >= limit) {
         stack->counters.TCPAbortOnTimeout++;
         tcp_conn_finish(c, ETIMEDOUT);
@@ -63,7 +66,6 @@ static void data_timeout(ss_tcp_conn *c)
     }
     if (c->retrans_stamp < 0)
         c->retrans_stamp = sim->now - c->rto; /* when the oldest was sent */
-    stack->counters.TCPTimeouts++;
     c->retransmits++;
     /* RFC 6298 5.5-5.6: back off, resend the earliest unacknowledged
      * segment; Karn: no RTT sample from what was resent. */

@@ -148,6 +148,57 @@ static void test_timers_near_the_end_of_time(void)
     tf_free(f);
 }
 
+static uint64_t counter(ss_node *h, const char *name)
+{
+    uint64_t v = 0;
+    CU_ASSERT_EQUAL(ss_tcp_counter(h, name, &v), 0);
+    return v;
+}
+
+/* Counters as Linux 6.18 moves them on timeouts: TCPTimeouts on every
+ * expiry, the last included (tcp_retransmit_timer(), tcp_syn_ack_timeout());
+ * retransmissions in RetransSegs and not in OutSegs (__tcp_transmit_skb());
+ * every SYN-ACK of a request in OutSegs (tcp_make_synack()). */
+static void test_timeout_counters_are_linux(void)
+{
+    /* a SYN into a black hole: 1 + 10 SYNs, 11 expiries */
+    struct tcpfix *f = tf_new();
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, &tf_callbacks, f, &f->conn), 0);
+    ss_sim_run(f->sim, SS_TIME_MAX);
+    CU_ASSERT_EQUAL(f->closed_err, ETIMEDOUT);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPTimeouts"), 11);
+    CU_ASSERT_EQUAL(counter(f->h, "RetransSegs"), 10);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPSynRetrans"), 10);
+    CU_ASSERT_EQUAL(counter(f->h, "OutSegs"), 1);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPAbortOnTimeout"), 1);
+    tf_free(f);
+
+    /* a SYN-ACK never answered: 1 + 5 SYN-ACKs, 6 expiries */
+    f = tf_new();
+    f->h_port = 80;
+    CU_ASSERT_EQUAL_FATAL(ss_tcp_listen(f->h, 80, 16, &tf_callbacks, f, &f->listener), 0);
+    tf_send(f, SS_TCP_SYN, 500, 0, 0);
+    ss_sim_run(f->sim, SS_TIME_MAX);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPTimeouts"), 6);
+    CU_ASSERT_EQUAL(counter(f->h, "RetransSegs"), 5);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPSynRetrans"), 5);
+    CU_ASSERT_EQUAL(counter(f->h, "OutSegs"), 6);
+    tf_free(f);
+
+    /* data never acknowledged: each resent segment in RetransSegs only */
+    f = tf_new();
+    uint32_t iss = tf_open_active(f, NULL);
+    (void)iss;
+    uint64_t out_before = counter(f->h, "OutSegs");
+    CU_ASSERT_EQUAL(ss_tcp_send(f->conn, 100), 0);
+    tf_run(f, 1500 * SS_MSEC); /* past the first RTO */
+    uint64_t retrans = counter(f->h, "RetransSegs");
+    CU_ASSERT(retrans >= 1);
+    CU_ASSERT_EQUAL(counter(f->h, "OutSegs") - out_before, 1);
+    CU_ASSERT_EQUAL(counter(f->h, "TCPTimeouts"), retrans);
+    tf_free(f);
+}
+
 /* RFC 6298 5.7: when the SYN had to be resent, RTO is 3 s once
  * established; otherwise it comes from the handshake's RTT sample. */
 static void test_rto_after_handshake(void)
@@ -246,6 +297,7 @@ int main(void)
         {"SYN-ACK back-off capped at TCP_RTO_MAX with tcp_synack_retries=255", test_synack_retries_255_capped_at_rto_max},
         {"timers near the end of time saturate", test_timers_near_the_end_of_time},
         {"RTO after the handshake", test_rto_after_handshake},
+        {"timeout counters as Linux moves them", test_timeout_counters_are_linux},
         {"data give-up, tcp_retries2=3", test_data_giveup_retries2_3},
         {"data give-up, tcp_retries2=15 (924.6 s)", test_data_giveup_linux_default},
         {NULL, NULL},
