@@ -23,6 +23,13 @@ int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
 int ss_pcap_add_node(ss_pcap *pcap, ss_node *node);
 int ss_pcap_add_link(ss_pcap *pcap, ss_link *link);
 uint64_t ss_pcap_packets(const ss_pcap *pcap);
+/* Write what was captured so far to the file.  Records reach the file only
+ * whole, so that it is readable at any moment, even after the process was
+ * killed; they are buffered (up to ~256 KB) and written when the buffer is
+ * full, on ss_pcap_flush() and on close.  SS_EINVAL if `pcap` is NULL or
+ * closed; SS_EIO if writing failed at any point (the file then ends at the
+ * last whole record and the capture records nothing more). */
+int ss_pcap_flush(ss_pcap *pcap);
 /* Flush and close; the capture records nothing more.  SS_EIO if writing
  * failed at any point. */
 int ss_pcap_close(ss_pcap *pcap);

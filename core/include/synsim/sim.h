@@ -81,6 +81,19 @@ int ss_sim_error(const ss_sim *sim);
  * Returns SS_EINVAL if `until` is earlier than now, SS_ESTATE if called from
  * inside a callback. */
 int ss_sim_run(ss_sim *sim, ss_time until);
+/* One slice of ss_sim_run(sim, until): it stops early, always between two
+ * events, once `max_events` events have run or about `max_wall` ns of wall
+ * time have passed (0: no time limit; the clock is read every 256 events,
+ * so the check costs nothing measurable per event).  The bindings run in
+ * slices so that they can handle signals, let other threads run and flush
+ * captures between them.  *done is true when the run is over (nothing more
+ * due by `until`, or ss_sim_stop()); the clock is then set as ss_sim_run()
+ * sets it.  Otherwise the clock reads the last event's time and another
+ * slice with the same `until` continues exactly there: any slicing gives
+ * the results of one ss_sim_run().  Returns what ss_sim_run() returns, and
+ * SS_EINVAL if `max_events` is 0, `max_wall` is negative or `done` is NULL;
+ * after a refusal *done is true. */
+int ss_sim_run_slice(ss_sim *sim, ss_time until, uint64_t max_events, int64_t max_wall, bool *done);
 void ss_sim_stop(ss_sim *sim);
 
 void ss_timer_init(ss_timer *timer, ss_timer_fn fn, void *ctx);

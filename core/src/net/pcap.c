@@ -1,9 +1,20 @@
 /* pcap writer: IPv4 + TCP headers rebuilt from synsim's packets.
  *
  * File: the classic pcap format with the nanosecond magic (0xa1b23c4d) and
- * LINKTYPE_RAW (101: each record starts at the IPv4 header). */
-#include <stdio.h>
+ * LINKTYPE_RAW (101: each record starts at the IPv4 header).
+ *
+ * Records are built whole into a buffer and reach the file only in whole
+ * records, by write() on the descriptor (no stdio, whose buffer would cut a
+ * record at any byte when the process dies): so a capture of a process that
+ * is killed ends at the last record written, and readers such as tshark
+ * accept it.  A write that cannot be completed is cut back to the last
+ * whole record (ftruncate) and the capture stops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "net/net_internal.h"
 #include "synsim/error.h"
@@ -12,6 +23,10 @@
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define LINKTYPE_RAW 101
 #define MAX_TARGETS 64
+#define RECORD_MAX (16 + 65535)
+/* Room for a few records of the largest size: a flush writes at most this
+ * much, and a full buffer costs one system call per ~200 KB. */
+#define BUFFER_SIZE (4 * RECORD_MAX)
 
 struct target {
     const ss_node *node;
@@ -21,13 +36,15 @@ struct target {
 struct ss_pcap {
     struct ss_pcap *next;
     ss_sim *sim;
-    FILE *file;
+    int fd;          /* -1 once closed */
     uint32_t snaplen;
     bool failed;
     uint64_t packets;
+    off_t written;   /* bytes in the file: always a whole number of records */
     struct target *targets;
     size_t target_count, target_cap;
-    uint8_t buf[65536 + 16];
+    uint8_t *buf;    /* whole records not yet written, then room for the next */
+    size_t len;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -94,10 +111,10 @@ static size_t write_options(const ss_packet *p, uint8_t *o)
     return n;
 }
 
-/* Build the packet's bytes into pcap->buf + 16; returns the IP length. */
-static size_t build(struct ss_pcap *pc, const ss_packet *p)
+/* Build the packet's bytes at `ip`; returns the IP length. */
+static size_t build(uint8_t *ip, const ss_packet *p)
 {
-    uint8_t *ip = pc->buf + 16, *tcp = ip + 20;
+    uint8_t *tcp = ip + 20;
     uint8_t options[40];
     size_t optlen = write_options(p, options);
     size_t tcp_len = 20 + optlen + p->payload;
@@ -137,19 +154,74 @@ static void write_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+/* Signals that end a process by default are held back while a write is
+ * under way, so that SIGTERM, SIGINT, SIGHUP... arrive between records; and
+ * SIGXFSZ, so that a file-size limit shows as a short write that we can cut
+ * back.  SIGKILL cannot be held: the kernel may stop a write of several
+ * pages between two pages, which a write of whole records keeps rare but
+ * cannot rule out.  The synchronous signals (faults) are left alone. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGTRAP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+/* Write the buffered records; a short write is continued, and one that
+ * cannot be completed (disk full, file-size limit) is cut back to the last
+ * whole record so that the file stays readable; the capture then stops. */
+static void write_out(struct ss_pcap *pc)
+{
+    if (pc->fd < 0 || pc->len == 0)
+        return;
+    sigset_t old;
+    block_signals(&old);
+    size_t done = 0;
+    while (done < pc->len) {
+        ssize_t n = write(pc->fd, pc->buf + done, pc->len - done);
+        if (n > 0)
+            done += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else
+            break;
+    }
+    if (done == pc->len) {
+        pc->written += (off_t)done;
+    } else {
+        /* Cut the file back to its last whole record.  Should the cut fail
+         * too, `failed` already makes ss_pcap_close() report SS_EIO. */
+        pc->failed = true;
+        int cut = ftruncate(pc->fd, pc->written);
+        (void)cut;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pc->len = 0;
+}
+
 static void record(struct ss_pcap *pc, const ss_packet *p)
 {
     if (pc->failed)
         return;
-    size_t len = build(pc, p);
+    if (BUFFER_SIZE - pc->len < RECORD_MAX) {
+        write_out(pc);
+        if (pc->failed)
+            return;
+    }
+    uint8_t *rec = pc->buf + pc->len;
+    size_t len = build(rec + 16, p);
     size_t incl = len < pc->snaplen ? len : pc->snaplen;
     ss_time now = pc->sim->now;
-    write_le32(pc->buf, (uint32_t)(now / SS_SEC));
-    write_le32(pc->buf + 4, (uint32_t)(now % SS_SEC));
-    write_le32(pc->buf + 8, (uint32_t)incl);
-    write_le32(pc->buf + 12, (uint32_t)len);
-    if (fwrite(pc->buf, 1, 16 + incl, pc->file) != 16 + incl)
-        pc->failed = true;
+    write_le32(rec, (uint32_t)(now / SS_SEC));
+    write_le32(rec + 4, (uint32_t)(now % SS_SEC));
+    write_le32(rec + 8, (uint32_t)incl);
+    write_le32(rec + 12, (uint32_t)len);
+    pc->len += 16 + incl; /* the bytes past the snaplen are overwritten by the next record */
     pc->packets++;
 }
 
@@ -186,22 +258,28 @@ int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
     struct ss_pcap *pc = ss_calloc(1, sizeof *pc);
     if (!pc)
         return SS_ENOMEM;
-    pc->file = fopen(path, "wb");
-    if (!pc->file) {
+    pc->buf = ss_malloc(BUFFER_SIZE);
+    if (!pc->buf) {
+        ss_free(pc);
+        return SS_ENOMEM;
+    }
+    pc->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (pc->fd < 0) {
+        ss_free(pc->buf);
         ss_free(pc);
         return SS_EIO;
     }
     pc->sim = sim;
     pc->snaplen = snaplen ? snaplen : 65535;
-    uint8_t header[24];
+    uint8_t *header = pc->buf;
     write_le32(header, PCAP_MAGIC_NS);
     header[4] = 2, header[5] = 0, header[6] = 4, header[7] = 0; /* version 2.4 */
     write_le32(header + 8, 0);  /* thiszone */
     write_le32(header + 12, 0); /* sigfigs */
     write_le32(header + 16, pc->snaplen);
     write_le32(header + 20, LINKTYPE_RAW);
-    if (fwrite(header, 1, sizeof header, pc->file) != sizeof header)
-        pc->failed = true;
+    pc->len = 24;
+    write_out(pc); /* at once: from now on the file is a capture, if an empty one */
     pc->next = net->captures;
     net->captures = pc;
     *out = pc;
@@ -220,7 +298,7 @@ static int add_target(ss_pcap *pc, struct target t)
 
 int ss_pcap_add_node(ss_pcap *pc, ss_node *node)
 {
-    if (!pc || !node || !pc->file)
+    if (!pc || !node || pc->fd < 0)
         return SS_EINVAL;
     if (node->sim != pc->sim)
         return SS_EOTHERSIM;
@@ -229,7 +307,7 @@ int ss_pcap_add_node(ss_pcap *pc, ss_node *node)
 
 int ss_pcap_add_link(ss_pcap *pc, ss_link *link)
 {
-    if (!pc || !link || !pc->file)
+    if (!pc || !link || pc->fd < 0)
         return SS_EINVAL;
     if (link->sim != pc->sim)
         return SS_EOTHERSIM;
@@ -238,14 +316,25 @@ int ss_pcap_add_link(ss_pcap *pc, ss_link *link)
 
 uint64_t ss_pcap_packets(const ss_pcap *pc) { return pc ? pc->packets : 0; }
 
+int ss_pcap_flush(ss_pcap *pc)
+{
+    if (!pc || pc->fd < 0)
+        return SS_EINVAL;
+    write_out(pc);
+    return pc->failed ? SS_EIO : 0;
+}
+
 static int pcap_finish(struct ss_pcap *pc)
 {
     int rc = 0;
-    if (pc->file) {
-        if (fclose(pc->file) != 0 || pc->failed)
+    if (pc->fd >= 0) {
+        write_out(pc);
+        if (close(pc->fd) != 0 || pc->failed)
             rc = SS_EIO;
-        pc->file = NULL;
+        pc->fd = -1;
     }
+    ss_free(pc->buf);
+    pc->buf = NULL;
     pc->target_count = 0;
     return rc;
 }

@@ -2,6 +2,8 @@
 
 #include "synsim/error.h"
 
+#include <time.h>
+
 int ss_sim_new(uint64_t seed, ss_sim **out)
 {
     if (!out)
@@ -55,29 +57,75 @@ uint64_t ss_sim_seed(const ss_sim *sim) { return sim ? sim->seed : 0; }
 size_t ss_sim_pending(const ss_sim *sim) { return sim ? evq_len(&sim->queue) : 0; }
 uint64_t ss_sim_events_run(const ss_sim *sim) { return sim ? sim->events_run : 0; }
 
+/* Wall time for slicing a run; never enters the simulated clock. */
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * SS_SEC + ts.tv_nsec;
+}
+
+/* Events between two looks at the wall clock: a few microseconds of work
+ * at least, so that the look (tens of ns) is lost in it. */
+#define SLICE_WALL_EVERY 256
+
+/* The event loop behind ss_sim_run() and ss_sim_run_slice().  The budget
+ * is tested after the look at the queue, so that a slice which has used its
+ * budget exactly as the run ends still reports the run done. */
+static int run_events(ss_sim *sim, ss_time until, uint64_t max_events, int64_t max_wall, bool *done)
+{
+    sim->running = true;
+    sim->stop_requested = false;
+    bool over = false;
+    int64_t deadline = max_wall ? wall_ns() + max_wall : 0;
+    unsigned tick = 0;
+    for (;;) {
+        ss_timer *t = evq_peek(&sim->queue);
+        if (!t || t->when > until) {
+            over = true;
+            break;
+        }
+        if (max_events == 0)
+            break;
+        max_events--;
+        evq_pop(&sim->queue);
+        sim->now = t->when;
+        sim->events_run++;
+        t->fn(sim, t, t->ctx);
+        if (sim->stop_requested) {
+            over = true;
+            break;
+        }
+        if (deadline && ++tick % SLICE_WALL_EVERY == 0 && wall_ns() >= deadline)
+            break;
+    }
+    if (over && !sim->stop_requested && until != SS_TIME_MAX)
+        sim->now = until;
+    sim->running = false;
+    *done = over;
+    return sim->error;
+}
+
 int ss_sim_run(ss_sim *sim, ss_time until)
 {
     if (!sim || until < sim->now)
         return SS_EINVAL;
     if (sim->running)
         return SS_ESTATE;
-    sim->running = true;
-    sim->stop_requested = false;
-    for (;;) {
-        ss_timer *t = evq_peek(&sim->queue);
-        if (!t || t->when > until)
-            break;
-        evq_pop(&sim->queue);
-        sim->now = t->when;
-        sim->events_run++;
-        t->fn(sim, t, t->ctx);
-        if (sim->stop_requested)
-            break;
-    }
-    if (!sim->stop_requested && until != SS_TIME_MAX)
-        sim->now = until;
-    sim->running = false;
-    return sim->error;
+    bool done;
+    return run_events(sim, until, UINT64_MAX, 0, &done);
+}
+
+int ss_sim_run_slice(ss_sim *sim, ss_time until, uint64_t max_events, int64_t max_wall, bool *done)
+{
+    if (!done)
+        return SS_EINVAL;
+    *done = true; /* a refused slice ends a caller's loop */
+    if (!sim || until < sim->now || max_events == 0 || max_wall < 0)
+        return SS_EINVAL;
+    if (sim->running)
+        return SS_ESTATE;
+    return run_events(sim, until, max_events, max_wall, done);
 }
 
 void ss_sim_stop(ss_sim *sim)

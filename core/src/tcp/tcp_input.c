@@ -152,6 +152,27 @@ static bool ack_received(ss_tcp_conn *c, const ss_packet *p)
     return true;
 }
 
+/* Linux tcp_rcv_state_process() (RFC 1122 4.2.2.13): once the application
+ * has closed, data it can no longer read is answered with a reset, counted
+ * as TCPAbortOnData.  In FIN-WAIT-1 and FIN-WAIT-2 any new data; in
+ * CLOSING and LAST-ACK (the peer's FIN already in) only a segment that
+ * starts before RCV.NXT and reaches past it. */
+static bool data_after_close(const ss_tcp_conn *c, const ss_packet *p)
+{
+    if (!c->close_called || !p->payload || !seq_gt(p->tcp.seq + p->payload, c->rcv_nxt))
+        return false;
+    switch (c->state) {
+    case SS_TCP_FIN_WAIT_1:
+    case SS_TCP_FIN_WAIT_2:
+        return true;
+    case SS_TCP_CLOSING:
+    case SS_TCP_LAST_ACK:
+        return seq_lt(p->tcp.seq, c->rcv_nxt);
+    default:
+        return false;
+    }
+}
+
 /* Seventh: segment text, in order only; anything else is acknowledged
  * at once so the sender learns what is missing. */
 static void text_received(ss_tcp_conn *c, const ss_packet *p)
@@ -289,6 +310,13 @@ static void synchronized_input(ss_tcp_conn *c, const ss_packet *p)
         return;
     if (c->ts_ok && p->tcp.has_ts && seq_le(p->tcp.seq, c->rcv_nxt))
         c->ts_recent = p->tcp.tsval; /* RFC 7323 4.3 */
+    if (data_after_close(c, p)) {
+        /* tcp_reset() and then tcp_v4_send_reset() for the segment */
+        stack->counters.TCPAbortOnData++;
+        tcp_send_reset_for(stack, p, c->id);
+        tcp_conn_finish(c, ECONNRESET);
+        return;
+    }
     text_received(c, p);
     if (c->state == SS_TCP_CLOSED)
         return;

@@ -502,6 +502,47 @@ static void test_time_wait_acks_retransmitted_fin(void)
     tf_free(f);
 }
 
+/* Data after the application closed: Linux answers with a reset (for the
+ * segment: seq = its ACK field) and counts TCPAbortOnData; the connection
+ * ends with ECONNRESET. */
+static void test_data_after_close_is_reset(void)
+{
+    struct tcpfix *f = tf_new();
+    uint32_t iss = tf_open_active(f, NULL);
+    CU_ASSERT_EQUAL(ss_tcp_close(f->conn), 0);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK | FIN, iss + 1, 1001);
+    tf_send(f, ACK, 1001, iss + 2, 0); /* our FIN acknowledged: FIN-WAIT-2 */
+    tf_run(f, 3 * SS_MSEC);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_FIN_WAIT_2);
+    tf_send(f, ACK | SS_TCP_PSH, 1001, iss + 2, 100);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, RST, iss + 2, 0);
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(f->closed_err, ECONNRESET);
+    uint64_t n;
+    ss_tcp_counter(f->h, "TCPAbortOnData", &n);
+    CU_ASSERT_EQUAL(n, 1);
+    tf_free(f);
+
+    /* a bare ACK or an old duplicate is no data: no reset */
+    f = tf_new();
+    iss = tf_open_active(f, NULL);
+    tf_send(f, ACK | SS_TCP_PSH, 1001, iss + 1, 50);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK, iss + 1, 1051);
+    CU_ASSERT_EQUAL(ss_tcp_close(f->conn), 0);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK | FIN, iss + 1, 1051);
+    tf_send(f, ACK | SS_TCP_PSH, 1001, iss + 2, 50); /* a retransmission of what we have */
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK, iss + 2, 1051); /* a duplicate ACK, not a reset */
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_FIN_WAIT_1);
+    CU_ASSERT_EQUAL(f->closed, 0);
+    tf_free(f);
+}
+
 /* Data and FIN in one segment get one ACK, covering both, as from Linux. */
 static void test_data_and_fin_get_one_ack(void)
 {
@@ -610,6 +651,7 @@ int main(void)
         {"TIME-WAIT acks a retransmitted FIN", test_time_wait_acks_retransmitted_fin},
         {"the handshake's ACK updates TS.Recent", test_handshake_ack_updates_ts_recent},
         {"data and FIN in one segment get one ACK", test_data_and_fin_get_one_ack},
+        {"data after close is reset (TCPAbortOnData)", test_data_after_close_is_reset},
         {"reconnect from a callback does not inherit the segment",
          test_reconnect_from_a_callback_does_not_inherit_the_segment},
         {NULL, NULL},
