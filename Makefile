@@ -105,10 +105,12 @@ test: deps
 build/bench/%: bench/%.c build/libsynsim.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -g $< build/libsynsim.a -lm -o $@
-bench: build/bench/bench_events build/bench/bench_tcp
+bench: build/bench/bench_events build/bench/bench_tcp build/bench/bench_scale
 	build/bench/bench_events
 	@echo
 	build/bench/bench_tcp
+	@echo
+	build/bench/bench_scale
 
 # The headline experiments, quick versions, into results/ (a few seconds
 # each), after the handshake timeline.

@@ -18,7 +18,9 @@ static void net_free(ss_sim *sim, void *part)
     }
     ss_free(net->nodes);
     ss_free(net->addr_table);
-    ss_free(net->routes);
+    ss_free(net->name_table);
+    net_routes_forget(net);
+    ss_free(net->route_to);
     net_free_packets(net);
     ss_free(net);
 }
@@ -38,45 +40,86 @@ struct ss_net *net_get(ss_sim *sim)
     return net;
 }
 
+/* Two open-addressing tables of node indices, one by address and one by
+ * name, both kept at most half full and grown together before a node is
+ * added, so that adding one cannot fail halfway and lookups stay O(1)
+ * however many nodes there are. */
 static size_t addr_hash(uint32_t addr, size_t size)
 {
     return (size_t)((addr * 2654435761u) & (size - 1));
 }
 
-static int addr_table_grow(struct ss_net *net)
+static size_t name_hash(const char *name, size_t size)
+{
+    uint64_t h = ss_stream_id(name);
+    return (size_t)((h ^ (h >> 29)) & (size - 1));
+}
+
+static void addr_place(struct addr_slot *table, size_t size, struct addr_slot s)
+{
+    size_t j = addr_hash(s.addr, size);
+    while (table[j].node_plus_one)
+        j = (j + 1) & (size - 1);
+    table[j] = s;
+}
+
+static void name_place(struct ss_net *net, uint32_t *table, size_t size, uint32_t node_plus_one)
+{
+    size_t j = name_hash(net->nodes[node_plus_one - 1]->name, size);
+    while (table[j])
+        j = (j + 1) & (size - 1);
+    table[j] = node_plus_one;
+}
+
+static int tables_grow(struct ss_net *net)
 {
     size_t size = net->addr_table_size ? net->addr_table_size * 2 : 64;
-    struct addr_slot *table = ss_calloc(size, sizeof *table);
-    if (!table)
+    struct addr_slot *addrs = ss_calloc(size, sizeof *addrs);
+    uint32_t *names = ss_calloc(size, sizeof *names);
+    if (!addrs || !names) {
+        ss_free(addrs);
+        ss_free(names);
         return SS_ENOMEM;
+    }
     for (size_t i = 0; i < net->addr_table_size; i++) {
-        struct addr_slot s = net->addr_table[i];
-        if (!s.node_plus_one)
-            continue;
-        size_t j = addr_hash(s.addr, size);
-        while (table[j].node_plus_one)
-            j = (j + 1) & (size - 1);
-        table[j] = s;
+        if (net->addr_table[i].node_plus_one)
+            addr_place(addrs, size, net->addr_table[i]);
+        if (net->name_table[i])
+            name_place(net, names, size, net->name_table[i]);
     }
     ss_free(net->addr_table);
-    net->addr_table = table;
+    ss_free(net->name_table);
+    net->addr_table = addrs;
+    net->name_table = names;
     net->addr_table_size = size;
     return 0;
 }
 
-int net_addr_insert(struct ss_net *net, uint32_t addr, uint32_t node_index)
+int net_tables_reserve(struct ss_net *net)
 {
-    /* Keep the table at most half full so probes stay short. */
-    if ((net->node_count + 1) * 2 > net->addr_table_size) {
-        int rc = addr_table_grow(net);
-        if (rc < 0)
-            return rc;
-    }
-    size_t j = addr_hash(addr, net->addr_table_size);
-    while (net->addr_table[j].node_plus_one)
-        j = (j + 1) & (net->addr_table_size - 1);
-    net->addr_table[j] = (struct addr_slot){addr, node_index + 1};
+    if ((net->node_count + 1) * 2 > net->addr_table_size)
+        return tables_grow(net);
     return 0;
+}
+
+void net_tables_insert(struct ss_net *net, const ss_node *node)
+{
+    addr_place(net->addr_table, net->addr_table_size, (struct addr_slot){node->addr, node->id + 1});
+    name_place(net, net->name_table, net->addr_table_size, node->id + 1);
+}
+
+ss_node *net_node_by_name(struct ss_net *net, const char *name)
+{
+    if (!net->addr_table_size)
+        return NULL;
+    size_t j = name_hash(name, net->addr_table_size);
+    while (net->name_table[j]) {
+        ss_node *n = net->nodes[net->name_table[j] - 1];
+        if (strcmp(n->name, name) == 0)
+            return n;
+        j = (j + 1) & (net->addr_table_size - 1);
+    }
+    return NULL;
 }
 
 ss_node *ss_node_by_addr(ss_sim *sim, uint32_t addr)

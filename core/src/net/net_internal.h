@@ -103,10 +103,14 @@ struct ss_net {
     ss_link **links;
     size_t link_count, link_cap;
     struct addr_slot *addr_table; /* open addressing, power-of-two size */
+    uint32_t *name_table;         /* node index + 1 by name, same size */
     size_t addr_table_size;
     uint32_t next_host_addr, next_router_addr;
-    /* routes[from * node_count + to]: port index + 1 at `from`, 0: none. */
-    uint32_t *routes;
+    /* route_to[a][u]: u's port index + 1 towards anchor a (route.c), 0:
+     * unreachable; NULL until a packet needs it.  routes_valid false: the
+     * topology changed and every cached search is stale. */
+    uint32_t **route_to;
+    size_t route_cap;
     bool routes_valid;
     ss_packet *free_packets;
     void **packet_blocks;
@@ -125,8 +129,13 @@ static inline struct ss_net *net_peek(ss_sim *sim)
 
 void net_free_packets(struct ss_net *net);
 void net_free_links(struct ss_net *net);
-int net_addr_insert(struct ss_net *net, uint32_t addr, uint32_t node_index);
-int net_routes_build(ss_sim *sim, struct ss_net *net);
+/* Room in the address and name tables for one more node (SS_ENOMEM, and
+ * nothing changed), then the node's entries, which cannot fail. */
+int net_tables_reserve(struct ss_net *net);
+void net_tables_insert(struct ss_net *net, const ss_node *node);
+ss_node *net_node_by_name(struct ss_net *net, const char *name);
+/* Drop every cached route search (they are recomputed on demand). */
+void net_routes_forget(struct ss_net *net);
 /* Offer a packet to a link direction (link.c); takes ownership. */
 void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet);
 /* A packet reaching a node off a link (node.c); takes ownership. */

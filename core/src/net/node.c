@@ -37,16 +37,12 @@ static int node_new(ss_sim *sim, ss_node_kind kind, const char *name, uint32_t a
         return SS_EEXIST;
     if (addr == UINT32_MAX)
         return SS_EINVAL;
-    if (ss_reserve(&net->nodes, &net->node_cap, net->node_count + 1, sizeof *net->nodes, 16) < 0)
+    if (ss_reserve(&net->nodes, &net->node_cap, net->node_count + 1, sizeof *net->nodes, 16) < 0 ||
+        net_tables_reserve(net) < 0)
         return SS_ENOMEM;
     ss_node *node = ss_calloc(1, sizeof *node);
     if (!node)
         return SS_ENOMEM;
-    int rc = net_addr_insert(net, addr, (uint32_t)net->node_count);
-    if (rc < 0) {
-        ss_free(node);
-        return rc;
-    }
     node->sim = sim;
     node->id = (uint32_t)net->node_count;
     node->kind = kind;
@@ -54,6 +50,7 @@ static int node_new(ss_sim *sim, ss_node_kind kind, const char *name, uint32_t a
     strcpy(node->name, name);
     updown_init(&node->schedule, node_apply_change, node);
     net->nodes[net->node_count++] = node;
+    net_tables_insert(net, node);
     net->routes_valid = false;
     *out = node;
     return 0;
@@ -74,10 +71,7 @@ ss_node *ss_node_by_name(ss_sim *sim, const char *name)
     struct ss_net *net = sim ? net_peek(sim) : NULL;
     if (!net || !name)
         return NULL;
-    for (size_t i = 0; i < net->node_count; i++)
-        if (strcmp(net->nodes[i]->name, name) == 0)
-            return net->nodes[i];
-    return NULL;
+    return net_node_by_name(net, name);
 }
 
 size_t ss_node_count(ss_sim *sim)

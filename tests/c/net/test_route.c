@@ -1,6 +1,7 @@
 /* Routing: shortest paths through routers (core/src/route.c). */
 #include <stdlib.h>
 
+#include "net/net_internal.h"
 #include "net/netfix.h"
 #include "testing.h"
 
@@ -161,6 +162,104 @@ static void test_link_down_on_path(void)
     netfix_line_free(&f);
 }
 
+/* The reference: all-pairs breadth-first search from every destination,
+ * the simple nodes x nodes table the cached searches replaced.  Returns
+ * the port index + 1 of `from` towards `dst`, 0 when unreachable. */
+static uint32_t reference_port(ss_sim *sim, ss_node *from, ss_node *dst)
+{
+    size_t n = ss_node_count(sim);
+    uint32_t *queue = malloc(n * sizeof *queue);
+    uint8_t *seen = calloc(n, 1);
+    uint32_t *port = calloc(n, sizeof *port);
+    size_t head = 0, tail = 0;
+    queue[tail++] = ss_node_id(dst);
+    seen[ss_node_id(dst)] = 1;
+    while (head < tail) {
+        ss_node *v = ss_node_at(sim, queue[head++]);
+        for (size_t i = 0; i < v->port_count; i++) {
+            ss_node *u = v->ports[i].link->dir[v->ports[i].dir].to;
+            if (seen[u->id])
+                continue;
+            seen[u->id] = 1;
+            if (u->kind == SS_NODE_ROUTER)
+                queue[tail++] = u->id;
+            for (size_t j = 0; j < u->port_count; j++)
+                if (u->ports[j].link == v->ports[i].link && u->ports[j].dir != v->ports[i].dir) {
+                    port[u->id] = (uint32_t)j + 1;
+                    break;
+                }
+        }
+    }
+    uint32_t out = port[ss_node_id(from)];
+    free(queue);
+    free(seen);
+    free(port);
+    return out;
+}
+
+/* Random topologies (routers in a random graph, single- and multi-homed
+ * hosts, host-to-host links, parallel links, islands): every pair routes
+ * exactly as the all-pairs reference, tie-breaks included, before and
+ * after the topology grows. */
+static void test_routes_match_all_pairs_reference(void)
+{
+    int rounds = testing_quick() ? 4 : 40;
+    for (int round = 0; round < rounds; round++) {
+        ss_sim *sim;
+        CU_ASSERT_EQUAL_FATAL(ss_sim_new((uint64_t)round, &sim), 0);
+        ss_rng rng;
+        ss_rng_seed(&rng, 99, (uint64_t)round);
+        ss_link_config c;
+        ss_link_config_default(&c);
+        int routers = 2 + (int)ss_rng_below(&rng, 8), hosts = 3 + (int)ss_rng_below(&rng, 20);
+        ss_node *r[10], *h[23];
+        ss_link *l;
+        char name[16];
+        for (int i = 0; i < routers; i++) {
+            snprintf(name, sizeof name, "r%d", i);
+            CU_ASSERT_EQUAL_FATAL(ss_router_new(sim, name, 0, &r[i]), 0);
+        }
+        for (int i = 0; i < hosts; i++) {
+            snprintf(name, sizeof name, "h%d", i);
+            CU_ASSERT_EQUAL_FATAL(ss_host_new(sim, name, 0, &h[i]), 0);
+        }
+        for (int phase = 0; phase < 2; phase++) {
+            int links = routers + (int)ss_rng_below(&rng, (uint64_t)routers * 2);
+            for (int k = 0; k < links; k++) {
+                ss_node *a = r[ss_rng_below(&rng, (uint64_t)routers)], *b = r[ss_rng_below(&rng, (uint64_t)routers)];
+                if (a != b)
+                    ss_link_new(sim, a, b, &c, &l);
+            }
+            for (int i = 0; i < hosts; i++) {
+                uint64_t kind = ss_rng_below(&rng, 10);
+                if (phase == 0 || kind == 0) /* one link each, a few get more */
+                    ss_link_new(sim, h[i], r[ss_rng_below(&rng, (uint64_t)routers)], &c, &l);
+                if (kind == 1) /* a host-to-host link: neither forwards */
+                    ss_link_new(sim, h[i], h[(i + 1) % hosts], &c, &l);
+            }
+            size_t n = ss_node_count(sim);
+            int wrong = 0;
+            for (size_t a = 0; a < n; a++)
+                for (size_t b = 0; b < n; b++) {
+                    ss_node *from = ss_node_at(sim, a), *to = ss_node_at(sim, b);
+                    if (from == to)
+                        continue;
+                    ss_link *got_link = NULL;
+                    int got_dir = -1;
+                    int rc = ss_route_lookup(sim, from, ss_node_addr(to), &got_link, &got_dir);
+                    uint32_t want = reference_port(sim, from, to);
+                    if (!want)
+                        wrong += rc != SS_ENOENT;
+                    else
+                        wrong += rc != 0 || got_link != from->ports[want - 1].link ||
+                                 got_dir != from->ports[want - 1].dir;
+                }
+            CU_ASSERT_EQUAL(wrong, 0);
+        }
+        ss_sim_free(sim);
+    }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -171,6 +270,7 @@ int main(void)
         {"shortest path and tie-break", test_shortest_path_and_tie_break},
         {"no route and ttl", test_no_route_and_ttl},
         {"link down on the path", test_link_down_on_path},
+        {"routes match the all-pairs reference", test_routes_match_all_pairs_reference},
         {NULL, NULL},
     };
     testing_add_suite("route", cases);
