@@ -8,11 +8,13 @@
  *    with EHOSTDOWN).
  *
  * Prints a table and writes build/bench/scale.json. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "synsim/app.h"
 #include "synsim/error.h"
 #include "synsim/net.h"
 #include "synsim/tcp.h"
@@ -140,6 +142,43 @@ static double crash(size_t n, size_t *established)
     return t;
 }
 
+/* n connects from one host to one server port, 10,000 a second, each
+ * closed after the handshake: the client keeps each port 60 s in TIME-WAIT,
+ * so past 28,232 the ephemeral range is full and connects fail with
+ * EADDRNOTAVAIL. */
+static double port_storm(uint64_t n, size_t *failed)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    ss_link *l;
+    ss_link_config c;
+    ss_link_config_default(&c);
+    c.queue_packets = 100000;
+    if (ss_sim_new(1, &sim) < 0)
+        exit(1);
+    ss_host_new(sim, "client", 0, &a);
+    ss_host_new(sim, "server", 0, &b);
+    ss_link_new(sim, a, b, &c, &l);
+    ss_tcp_set_recording(sim, false);
+    ss_app_server *srv;
+    ss_app_server_new(b, 80, 4096, 0, &srv);
+    ss_clients_config cc = {.server = ss_node_addr(b), .port = 80, .rate = 10000, .count = n, .start = 0,
+                            .stop = SS_TIME_MAX};
+    ss_app_clients *cl;
+    ss_app_clients_new(a, "storm", &cc, &cl);
+    double t0 = wall();
+    ss_sim_run(sim, SS_TIME_MAX);
+    double t = wall() - t0;
+    *failed = 0;
+    for (size_t i = 0; i < ss_app_clients_count(cl); i++) {
+        ss_client_record r;
+        ss_app_clients_record(cl, i, &r);
+        *failed += r.error == EADDRNOTAVAIL;
+    }
+    ss_sim_free(sim);
+    return t;
+}
+
 int main(void)
 {
     FILE *json = fopen("build/bench/scale.json", "w");
@@ -169,6 +208,19 @@ int main(void)
         if (json)
             fprintf(json, "%s{\"connections\": %zu, \"established\": %zu, \"crash_s\": %.6f}", k ? ", " : "",
                     counts[k], est, t);
+    }
+    if (json)
+        fprintf(json, "], \"ports\": [");
+    printf("\nConnects from one host to one port, 60 s TIME-WAIT (range full past 28,232)\n");
+    printf("%10s %12s %14s %12s\n", "connects", "run s", "us/connect", "EADDRNOTAVAIL");
+    static const uint64_t storms[] = {10000, 50000, 100000};
+    for (int k = 0; k < 3; k++) {
+        size_t failed;
+        double t = port_storm(storms[k], &failed);
+        printf("%10llu %12.3f %14.2f %12zu\n", (unsigned long long)storms[k], t, t / (double)storms[k] * 1e6, failed);
+        if (json)
+            fprintf(json, "%s{\"connects\": %llu, \"run_s\": %.4f, \"eaddrnotavail\": %zu}", k ? ", " : "",
+                    (unsigned long long)storms[k], t, failed);
     }
     if (json) {
         fprintf(json, "]}\n");

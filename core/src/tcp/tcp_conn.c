@@ -112,6 +112,12 @@ static bool port_in_use(struct tcp_stack *stack, const struct tcp_tuple *t)
     return tcp_table_find(&stack->conns, t) || tcp_table_find(&stack->requests, t);
 }
 
+static int tcp_no_port(ss_tcp_conn *c)
+{
+    c->no_port = true; /* Linux inet_hash_connect(): EADDRNOTAVAIL */
+    return SS_EEXIST;
+}
+
 /* OPEN (RFC 9293 3.10.1) of a prepared connection: pick the port, send the
  * SYN, enter SYN-SENT. */
 int tcp_open(ss_tcp_conn *c)
@@ -119,6 +125,14 @@ int tcp_open(ss_tcp_conn *c)
     struct tcp_stack *stack = c->stack;
     struct tcp_tuple t = c->h.t;
     const uint32_t range = TCP_EPHEMERAL_HIGH - TCP_EPHEMERAL_LOW + 1;
+    /* Ports are tried from where the last search stopped (amortised O(1)
+     * while they free up in the order they were taken, as TIME-WAIT does);
+     * a destination found full stays full, without another scan of the
+     * 28,232 ports, until a connection, request or listener goes. */
+    uint64_t changes = stack->conns.removals + stack->requests.removals + stack->listener_changes;
+    if (stack->full_known && stack->full_at_changes == changes && stack->full_raddr == t.raddr &&
+        stack->full_rport == t.rport)
+        return tcp_no_port(c);
     for (uint32_t tries = 0; tries < range && !t.lport; tries++) {
         t.lport = stack->next_port;
         stack->next_port = stack->next_port == TCP_EPHEMERAL_HIGH ? TCP_EPHEMERAL_LOW : stack->next_port + 1;
@@ -126,8 +140,11 @@ int tcp_open(ss_tcp_conn *c)
             t.lport = 0;
     }
     if (!t.lport) {
-        c->no_port = true; /* Linux inet_hash_connect(): EADDRNOTAVAIL */
-        return SS_EEXIST;
+        stack->full_raddr = t.raddr;
+        stack->full_rport = t.rport;
+        stack->full_at_changes = changes;
+        stack->full_known = true;
+        return tcp_no_port(c);
     }
     c->h.t = t;
     int rc = tcp_table_insert(&stack->conns, &c->h);

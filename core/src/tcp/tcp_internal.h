@@ -247,6 +247,7 @@ struct ss_tcp_listener {
 struct hash_table {
     struct tcp_hnode **buckets;
     size_t size, count;
+    uint64_t removals; /* ever: a port may have come free since */
 };
 
 struct tcp_stack {
@@ -263,6 +264,14 @@ struct tcp_stack {
     size_t proven_count, proven_size;
     ss_tcp_listener *listeners;
     uint16_t next_port;
+    /* The last destination for which every ephemeral port was taken, and
+     * how many table removals and listener changes had happened then:
+     * until one more happens, a connect there fails without a scan. */
+    uint32_t full_raddr;
+    uint16_t full_rport;
+    uint64_t full_at_changes;
+    bool full_known;
+    uint64_t listener_changes;
 };
 
 /* The tcp part of a simulator. */

@@ -42,6 +42,7 @@ int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callba
     l->ctx = ctx;
     l->next = stack->listeners;
     stack->listeners = l;
+    stack->listener_changes++;
     *out = l;
     return 0;
 }
@@ -180,6 +181,7 @@ int ss_tcp_listener_close(ss_tcp_listener *l)
     /* The listener stays allocated (the application may hold it) but no
      * longer matches arriving segments. */
     l->closed = true;
+    l->stack->listener_changes++;
     return 0;
 }
 

@@ -66,5 +66,6 @@ void tcp_table_remove(struct hash_table *table, struct tcp_hnode *node)
     if (*link) {
         *link = node->next;
         table->count--;
+        table->removals++;
     }
 }

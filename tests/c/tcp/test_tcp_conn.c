@@ -514,9 +514,12 @@ static void test_ephemeral_ports_exhausted(void)
     struct tcpfix *f = tf_new();
     ss_tcp_set_recording(f->sim, true);
     size_t ports = TCP_EPHEMERAL_HIGH - TCP_EPHEMERAL_LOW + 1;
+    ss_tcp_conn *first = NULL;
     for (size_t k = 0; k < ports; k++) {
         ss_tcp_conn *c;
         CU_ASSERT_EQUAL_FATAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, NULL, NULL, &c), 0);
+        if (!first)
+            first = c;
     }
     size_t rows = ss_tcp_record_count(f->sim);
     CU_ASSERT_EQUAL(rows, ports);
@@ -535,6 +538,26 @@ static void test_ephemeral_ports_exhausted(void)
     CU_ASSERT_EQUAL(r.error, EADDRNOTAVAIL);
     CU_ASSERT_EQUAL(r.local_port, 0);
     ss_tcp_conn_release(extra);
+    /* full again, without a scan: still EADDRNOTAVAIL; another destination
+     * port has the whole range */
+    ss_tcp_conn *again, *elsewhere;
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, NULL, NULL, &again), 0);
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 81, NULL, NULL, &elsewhere), 0);
+    ss_tcp_conn_hold(again);
+    ss_sim_run(f->sim, 0);
+    CU_ASSERT_EQUAL(ss_tcp_conn_error(again), EADDRNOTAVAIL);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(elsewhere), SS_TCP_SYN_SENT);
+    ss_tcp_conn_release(again);
+    /* one connection goes: its port is free for the next connect */
+    ss_tcp_info fi;
+    ss_tcp_conn_info(first, &fi);
+    CU_ASSERT_EQUAL(ss_tcp_abort(first), 0);
+    ss_tcp_conn *reuse;
+    CU_ASSERT_EQUAL(ss_tcp_connect(f->h, ss_node_addr(f->peer), 80, NULL, NULL, &reuse), 0);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(reuse), SS_TCP_SYN_SENT);
+    ss_tcp_info ri;
+    ss_tcp_conn_info(reuse, &ri);
+    CU_ASSERT_EQUAL(ri.local_port, fi.local_port);
     tf_free(f);
 }
 
