@@ -9,6 +9,7 @@
  *
  * Prints a table and writes build/bench/scale.json. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -104,6 +105,15 @@ static void on_established(ss_tcp_conn *c, void *ctx)
     ++*(size_t *)ctx;
 }
 
+static size_t heap_bytes(void)
+{
+    return mallinfo2().uordblks;
+}
+
+/* Heap bytes per endpoint of n established connections, measured by
+ * crash() just before the crash (both endpoints: 2n). */
+static double bytes_per_endpoint;
+
 static double crash(size_t n, size_t *established)
 {
     ss_sim *sim;
@@ -122,6 +132,7 @@ static double crash(size_t n, size_t *established)
     ss_tcp_set(b, "tcp_max_syn_backlog", 1 << 22);
     ss_tcp_listener *lis;
     static const ss_tcp_callbacks cb = {.established = on_established};
+    size_t base_heap = heap_bytes();
     *established = 0;
     /* n ports across ten listening ports: 28,232 ephemeral ports each */
     for (uint16_t port = 80; port < 90; port++)
@@ -135,6 +146,7 @@ static double crash(size_t n, size_t *established)
             ss_sim_run(sim, ss_sim_now(sim) + 10 * SS_MSEC);
     }
     ss_sim_run(sim, ss_sim_now(sim) + 1 * SS_SEC);
+    bytes_per_endpoint = ((double)heap_bytes() - (double)base_heap) / (2.0 * (double)n);
     double t0 = wall();
     ss_node_crash(sim, b, ss_sim_now(sim));
     double t = wall() - t0;
@@ -199,15 +211,16 @@ int main(void)
     if (json)
         fprintf(json, "], \"crash\": [");
     printf("\nHost crash with n established connections\n");
-    printf("%10s %12s %14s\n", "n", "crash s", "ns/connection");
+    printf("%10s %12s %14s %16s\n", "n", "crash s", "ns/connection", "bytes/endpoint");
     static const size_t counts[] = {10000, 100000, 280000};
     for (int k = 0; k < 3; k++) {
         size_t est;
         double t = crash(counts[k], &est);
-        printf("%10zu %12.4f %14.1f   (%zu established)\n", counts[k], t, t / (double)counts[k] * 1e9, est);
+        printf("%10zu %12.4f %14.1f %16.0f   (%zu established)\n", counts[k], t, t / (double)counts[k] * 1e9,
+               bytes_per_endpoint, est);
         if (json)
-            fprintf(json, "%s{\"connections\": %zu, \"established\": %zu, \"crash_s\": %.6f}", k ? ", " : "",
-                    counts[k], est, t);
+            fprintf(json, "%s{\"connections\": %zu, \"established\": %zu, \"crash_s\": %.6f, \"bytes_per_endpoint\": %.1f}",
+                    k ? ", " : "", counts[k], est, t, bytes_per_endpoint);
     }
     if (json)
         fprintf(json, "], \"ports\": [");

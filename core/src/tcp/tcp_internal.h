@@ -250,6 +250,11 @@ struct hash_table {
     uint64_t removals; /* ever: a port may have come free since */
 };
 
+struct tcp_pool {
+    void **blocks;
+    size_t block_count, block_cap;
+};
+
 struct tcp_stack {
     ss_sim *sim;
     ss_node *node;
@@ -280,8 +285,9 @@ struct tcp_part {
     size_t stack_cap;
     ss_tcp_conn *free_conns;
     struct tcp_request *free_requests;
-    void **blocks;
-    size_t block_count, block_cap;
+    /* Connections and requests come from separate pools of blocks, so that
+     * a half-open request costs its own size, not a connection's. */
+    struct tcp_pool conn_pool, request_pool;
     uint32_t next_id;
     bool not_recording;
     ss_tcp_record *records;

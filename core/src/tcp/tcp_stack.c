@@ -8,6 +8,13 @@
 
 #define OBJECTS_PER_BLOCK 64
 
+static void pool_free(struct tcp_pool *pool)
+{
+    for (size_t i = 0; i < pool->block_count; i++)
+        ss_free(pool->blocks[i]);
+    ss_free(pool->blocks);
+}
+
 static void tcp_part_free(ss_sim *sim, void *part_ptr)
 {
     struct tcp_part *part = part_ptr;
@@ -32,9 +39,8 @@ static void tcp_part_free(ss_sim *sim, void *part_ptr)
     /* Every connection and request lives in a block.  Their armed timers
      * need no cancelling: ss_sim_free() discarded the event queue before
      * any part, and timer calls are no-ops from then on. */
-    for (size_t i = 0; i < part->block_count; i++)
-        ss_free(part->blocks[i]);
-    ss_free(part->blocks);
+    pool_free(&part->conn_pool);
+    pool_free(&part->request_pool);
     ss_free(part->records);
     ss_free(part->record_owner);
     ss_free(part->stacks);
@@ -90,8 +96,8 @@ static void tcp_receive(ss_sim *sim, ss_node *node, ss_packet *p, void *ctx);
 static void kill_pending_connects(struct tcp_stack *stack)
 {
     struct tcp_part *part = stack->part;
-    for (size_t b = 0; b < part->block_count; b++) {
-        ss_tcp_conn *conns = part->blocks[b];
+    for (size_t b = 0; b < part->conn_pool.block_count; b++) {
+        ss_tcp_conn *conns = part->conn_pool.blocks[b];
         for (size_t i = 0; i < OBJECTS_PER_BLOCK; i++) {
             ss_tcp_conn *c = &conns[i];
             if (c->stack != stack || c->state != SS_TCP_CLOSED || c->app_done || !ss_timer_armed(&c->state_timer))
@@ -172,23 +178,37 @@ uint32_t tcp_new_id(struct tcp_stack *stack)
 
 /* ---- pools ---------------------------------------------------------------------- */
 
-static int pool_grow(struct tcp_part *part)
+/* A new zeroed block of `count` objects of `size` bytes in `pool`, or NULL.
+ * Zeroed: a crash walks the connection pool (kill_pending_connects), and a
+ * slot never used must read as no connection of any stack. */
+static void *pool_grow(struct tcp_pool *pool, size_t count, size_t size)
 {
-    if (ss_reserve(&part->blocks, &part->block_cap, part->block_count + 1, sizeof *part->blocks, 8) < 0)
+    if (ss_reserve(&pool->blocks, &pool->block_cap, pool->block_count + 1, sizeof *pool->blocks, 8) < 0)
+        return NULL;
+    void *block = ss_calloc(count, size);
+    if (block)
+        pool->blocks[pool->block_count++] = block;
+    return block;
+}
+
+static int conn_pool_grow(struct tcp_part *part)
+{
+    ss_tcp_conn *conns = pool_grow(&part->conn_pool, OBJECTS_PER_BLOCK, sizeof *conns);
+    if (!conns)
         return SS_ENOMEM;
-    /* A block holds connections and requests side by side. */
-    size_t bytes = OBJECTS_PER_BLOCK * (sizeof(ss_tcp_conn) + sizeof(struct tcp_request));
-    /* Zeroed: a crash walks the pool (kill_pending_connects), and a slot
-     * never used must read as no connection of any stack. */
-    char *block = ss_calloc(1, bytes);
-    if (!block)
-        return SS_ENOMEM;
-    part->blocks[part->block_count++] = block;
-    ss_tcp_conn *conns = (ss_tcp_conn *)(void *)block;
-    struct tcp_request *reqs = (struct tcp_request *)(void *)(conns + OBJECTS_PER_BLOCK);
-    for (size_t i = 0; i < OBJECTS_PER_BLOCK; i++) {
+    for (size_t i = OBJECTS_PER_BLOCK; i-- > 0;) {
         conns[i].free_next = part->free_conns;
         part->free_conns = &conns[i];
+    }
+    return 0;
+}
+
+static int request_pool_grow(struct tcp_part *part)
+{
+    struct tcp_request *reqs = pool_grow(&part->request_pool, OBJECTS_PER_BLOCK, sizeof *reqs);
+    if (!reqs)
+        return SS_ENOMEM;
+    for (size_t i = OBJECTS_PER_BLOCK; i-- > 0;) {
         reqs[i].free_next = part->free_requests;
         part->free_requests = &reqs[i];
     }
@@ -198,7 +218,7 @@ static int pool_grow(struct tcp_part *part)
 int tcp_conn_alloc(struct tcp_stack *stack, ss_tcp_conn **out)
 {
     struct tcp_part *part = stack->part;
-    if (!part->free_conns && pool_grow(part) < 0)
+    if (!part->free_conns && conn_pool_grow(part) < 0)
         return SS_ENOMEM;
     ss_tcp_conn *c = part->free_conns;
     part->free_conns = c->free_next;
@@ -218,7 +238,7 @@ void tcp_conn_recycle(struct tcp_stack *stack, ss_tcp_conn *c)
 int tcp_request_alloc(struct tcp_stack *stack, struct tcp_request **out)
 {
     struct tcp_part *part = stack->part;
-    if (!part->free_requests && pool_grow(part) < 0)
+    if (!part->free_requests && request_pool_grow(part) < 0)
         return SS_ENOMEM;
     struct tcp_request *r = part->free_requests;
     part->free_requests = r->free_next;
