@@ -73,6 +73,8 @@ struct ss_packet {
     ss_link *link;
     uint8_t dir;
     bool lost;
+    /* Private to pcap: bit i set once capture slot i wrote the packet. */
+    uint64_t captured;
 };
 
 /* A packet from the pool, zeroed but for a fresh id, ttl 64, protocol TCP

@@ -16,10 +16,13 @@ extern "C" {
 
 typedef struct ss_pcap ss_pcap;
 
-/* Create `path` (SS_EIO if it cannot be written).  snaplen 0: 65535. */
+/* Create `path` (SS_EIO if it cannot be written; SS_ERANGE if 64 captures
+ * of this simulator are open).  snaplen 0: 65535. */
 int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out);
 /* Capture what a node sends, receives or forwards, or what enters a link
- * (either direction), from now on. */
+ * (either direction), from now on.  A capture writes each packet once, at
+ * the first of its targets that sees it (a host and its link, or two
+ * routers on one path, give one record per packet). */
 int ss_pcap_add_node(ss_pcap *pcap, ss_node *node);
 int ss_pcap_add_link(ss_pcap *pcap, ss_link *link);
 uint64_t ss_pcap_packets(const ss_pcap *pcap);

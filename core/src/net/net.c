@@ -169,7 +169,7 @@ void ss_addr_format(uint32_t addr, char buf[16])
     snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
 }
 
-void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, const ss_packet *packet,
+void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, ss_packet *packet,
                const ss_link *link, int dir, ss_drop_cause cause)
 {
     struct ss_net *net = net_peek(sim);

@@ -97,7 +97,8 @@ struct addr_slot {
 struct ss_pcap;
 
 struct ss_net {
-    struct ss_pcap *captures; /* open captures, a list */
+    struct ss_pcap *captures; /* every capture opened, a list */
+    uint64_t capture_slots;   /* bit i: an open capture uses slot i (pcap.c) */
     ss_node **nodes;
     size_t node_count, node_cap;
     ss_link **links;
@@ -142,12 +143,14 @@ void link_transmit(ss_sim *sim, ss_link *link, int dir, ss_packet *packet);
 void node_arrive(ss_sim *sim, ss_node *node, ss_packet *packet, ss_link *link, int dir);
 /* Captures: a packet at a node (sent, received, forwarded) or entering a
  * link; no-ops without open captures. */
-void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, const ss_packet *packet);
-void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, const ss_packet *packet);
+void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, ss_packet *packet);
+void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, ss_packet *packet);
 void pcap_close_all(struct ss_net *net);
+/* Clear capture slot bit `slot` from every packet of the pool. */
+void net_packets_forget_capture(struct ss_net *net, uint64_t slot);
 
 /* Trace a packet event (no-op unless the kind is on). */
-void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, const ss_packet *packet,
+void net_trace(ss_sim *sim, ss_trace_kind kind, const ss_node *node, ss_packet *packet,
                const ss_link *link, int dir, ss_drop_cause cause);
 
 #endif

@@ -61,6 +61,15 @@ void ss_packet_free(ss_sim *sim, ss_packet *packet)
     net->packets_live--;
 }
 
+void net_packets_forget_capture(struct ss_net *net, uint64_t slot)
+{
+    for (size_t b = 0; b < net->packet_block_count; b++) {
+        ss_packet *block = net->packet_blocks[b];
+        for (size_t i = 0; i < PACKETS_PER_BLOCK; i++)
+            block[i].captured &= ~slot;
+    }
+}
+
 size_t ss_packets_live(ss_sim *sim)
 {
     struct ss_net *net = sim ? net_peek(sim) : NULL;

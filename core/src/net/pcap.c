@@ -36,7 +36,9 @@ struct target {
 struct ss_pcap {
     struct ss_pcap *next;
     ss_sim *sim;
+    struct ss_net *net;
     int fd;          /* -1 once closed */
+    uint64_t slot;   /* this capture's bit in ss_packet.captured; 0 once closed */
     uint32_t snaplen;
     bool failed;
     uint64_t packets;
@@ -154,22 +156,62 @@ static void write_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-/* Signals that end a process by default are held back while a write is
- * under way, so that SIGTERM, SIGINT, SIGHUP... arrive between records; and
- * SIGXFSZ, so that a file-size limit shows as a short write that we can cut
- * back.  SIGKILL cannot be held: the kernel may stop a write of several
- * pages between two pages, which a write of whole records keeps rare but
- * cannot rule out.  The synchronous signals (faults) are left alone. */
-static void block_signals(sigset_t *old)
+/* Signals whose default action ends the process are caught while a write
+ * is under way, and raised again once it is done, so that SIGTERM, SIGINT,
+ * SIGHUP... end the process between two records.  The disposition, not a
+ * thread's signal mask, is changed: it applies to the whole process, and a
+ * signal sent to the process may be delivered to any thread that does not
+ * block it (numpy's BLAS threads, for one), which would end the process in
+ * the middle of our write.  Only signals left at SIG_DFL are touched (a
+ * handler that returns, such as Python's for SIGINT, does no harm; an
+ * ignored signal neither).  SIGXFSZ is caught too, so that a file-size
+ * limit shows as a short write that is cut back.  SIGKILL cannot be caught:
+ * the kernel may stop a write of several pages between two pages (Linux
+ * generic_perform_write() checks fatal_signal_pending() per folio), which
+ * writing whole records in one call keeps rare but cannot rule out. */
+static const int deferred_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                       SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
+#define DEFERRED_COUNT (sizeof deferred_signals / sizeof deferred_signals[0])
+
+static volatile sig_atomic_t deferred_signal;
+
+static void defer_signal(int sig)
 {
-    sigset_t set;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGFPE);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGTRAP);
-    pthread_sigmask(SIG_BLOCK, &set, old);
+    deferred_signal = sig;
+}
+
+struct deferral {
+    struct sigaction old[DEFERRED_COUNT];
+    bool caught[DEFERRED_COUNT];
+};
+
+static void defer_begin(struct deferral *d)
+{
+    deferred_signal = 0;
+    struct sigaction catcher;
+    memset(&catcher, 0, sizeof catcher);
+    catcher.sa_handler = defer_signal;
+    sigfillset(&catcher.sa_mask);
+    for (size_t i = 0; i < DEFERRED_COUNT; i++) {
+        d->caught[i] = false;
+        if (sigaction(deferred_signals[i], NULL, &d->old[i]) != 0 ||
+            (d->old[i].sa_flags & SA_SIGINFO) || d->old[i].sa_handler != SIG_DFL)
+            continue;
+        d->caught[i] = sigaction(deferred_signals[i], &catcher, NULL) == 0;
+    }
+}
+
+/* Put the dispositions back; a signal that came meanwhile now takes its
+ * default action, which ends the process after the whole write. */
+static void defer_end(struct deferral *d)
+{
+    for (size_t i = 0; i < DEFERRED_COUNT; i++)
+        if (d->caught[i])
+            sigaction(deferred_signals[i], &d->old[i], NULL);
+    int sig = deferred_signal;
+    deferred_signal = 0;
+    if (sig && sig != SIGXFSZ)
+        raise(sig);
 }
 
 /* Write the buffered records; a short write is continued, and one that
@@ -179,8 +221,8 @@ static void write_out(struct ss_pcap *pc)
 {
     if (pc->fd < 0 || pc->len == 0)
         return;
-    sigset_t old;
-    block_signals(&old);
+    struct deferral deferral;
+    defer_begin(&deferral);
     size_t done = 0;
     while (done < pc->len) {
         ssize_t n = write(pc->fd, pc->buf + done, pc->len - done);
@@ -200,14 +242,18 @@ static void write_out(struct ss_pcap *pc)
         int cut = ftruncate(pc->fd, pc->written);
         (void)cut;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pc->len = 0;
+    defer_end(&deferral);
 }
 
-static void record(struct ss_pcap *pc, const ss_packet *p)
+/* Each packet is written once per capture, where the capture first sees
+ * it: a capture of a host and of its link, or of two routers on a path,
+ * holds one record per packet, not one per place it was seen. */
+static void record(struct ss_pcap *pc, ss_packet *p)
 {
-    if (pc->failed)
+    if (pc->failed || (p->captured & pc->slot))
         return;
+    p->captured |= pc->slot;
     if (BUFFER_SIZE - pc->len < RECORD_MAX) {
         write_out(pc);
         if (pc->failed)
@@ -225,7 +271,7 @@ static void record(struct ss_pcap *pc, const ss_packet *p)
     pc->packets++;
 }
 
-void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, const ss_packet *packet)
+void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, ss_packet *packet)
 {
     (void)sim;
     for (struct ss_pcap *pc = net->captures; pc; pc = pc->next)
@@ -236,7 +282,7 @@ void pcap_node_event(ss_sim *sim, struct ss_net *net, const ss_node *node, const
             }
 }
 
-void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, const ss_packet *packet)
+void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, ss_packet *packet)
 {
     (void)sim;
     for (struct ss_pcap *pc = net->captures; pc; pc = pc->next)
@@ -247,6 +293,19 @@ void pcap_link_event(ss_sim *sim, struct ss_net *net, const ss_link *link, const
             }
 }
 
+/* The lowest free slot; a slot that a closed capture used may still be
+ * marked on packets in flight, so it is cleared from the whole pool. */
+static void take_slot(struct ss_pcap *pc)
+{
+    struct ss_net *net = pc->net;
+    unsigned i = 0;
+    while (net->capture_slots & (UINT64_C(1) << i))
+        i++;
+    pc->slot = UINT64_C(1) << i;
+    net->capture_slots |= pc->slot;
+    net_packets_forget_capture(net, pc->slot);
+}
+
 int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
 {
     if (!sim || !path || !out)
@@ -255,6 +314,8 @@ int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
     struct ss_net *net = net_get(sim);
     if (!net)
         return SS_ENOMEM;
+    if (net->capture_slots == UINT64_MAX)
+        return SS_ERANGE; /* 64 captures open at once */
     struct ss_pcap *pc = ss_calloc(1, sizeof *pc);
     if (!pc)
         return SS_ENOMEM;
@@ -270,6 +331,8 @@ int ss_pcap_open(ss_sim *sim, const char *path, uint32_t snaplen, ss_pcap **out)
         return SS_EIO;
     }
     pc->sim = sim;
+    pc->net = net;
+    take_slot(pc);
     pc->snaplen = snaplen ? snaplen : 65535;
     uint8_t *header = pc->buf;
     write_le32(header, PCAP_MAGIC_NS);
@@ -333,6 +396,8 @@ static int pcap_finish(struct ss_pcap *pc)
             rc = SS_EIO;
         pc->fd = -1;
     }
+    pc->net->capture_slots &= ~pc->slot;
+    pc->slot = 0;
     ss_free(pc->buf);
     pc->buf = NULL;
     pc->target_count = 0;

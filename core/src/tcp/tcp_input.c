@@ -219,10 +219,14 @@ static void text_received(ss_tcp_conn *c, const ss_packet *p)
     }
 }
 
-/* Eighth: the FIN, once everything before it has arrived. */
+/* Eighth: the FIN, once everything before it has arrived.  Only the first
+ * one counts: in CLOSE-WAIT, CLOSING and LAST-ACK the peer's FIN is already
+ * in, and Linux 6.18 tcp_rcv_state_process() ("step 7") drops a segment at
+ * or after RCV.NXT without queueing it, so a second FIN there (a peer that
+ * reused the tuple, or a forged one) neither moves RCV.NXT nor is ACKed. */
 static void fin_received(ss_tcp_conn *c, const ss_packet *p)
 {
-    if (!(p->tcp.flags & SS_TCP_FIN) || p->tcp.seq + p->payload != c->rcv_nxt)
+    if (c->fin_received || !(p->tcp.flags & SS_TCP_FIN) || p->tcp.seq + p->payload != c->rcv_nxt)
         return;
     c->rcv_nxt++;
     c->fin_received = true;
@@ -242,7 +246,7 @@ static void fin_received(ss_tcp_conn *c, const ss_packet *p)
         tcp_enter_time_wait(c);
         break;
     default:
-        break; /* CLOSE-WAIT, CLOSING, LAST-ACK: stay */
+        break; /* not reached: those states have fin_received set */
     }
 }
 

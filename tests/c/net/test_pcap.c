@@ -77,6 +77,74 @@ static void test_handshake_capture_reads_back(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* A handshake and 3000 bytes from a to b. */
+static void run_exchange(ss_sim *sim, ss_node *a, ss_node *b)
+{
+    ss_tcp_listener *lis;
+    ss_tcp_listen(b, 80, 8, NULL, NULL, &lis);
+    ss_tcp_conn *conn;
+    ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &conn);
+    ss_sim_run(sim, 1 * SS_SEC);
+    ss_tcp_send(conn, 3000);
+    ss_sim_run(sim, 2 * SS_SEC);
+}
+
+/* 12.10: a host, its link and the peer in one capture give one record per
+ * packet, as many as a capture of the host alone, which sees them all. */
+static void test_each_packet_written_once(void)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    netfix_pair(1, &sim, &a, &b);
+    ss_pcap *alone, *all, *links;
+    CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, "build/test_pcap_alone.pcap", 0, &alone), 0);
+    CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, "build/test_pcap_all.pcap", 0, &all), 0);
+    CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, "build/test_pcap_links.pcap", 0, &links), 0);
+    ss_pcap_add_node(alone, a);
+    ss_pcap_add_node(all, a);
+    ss_pcap_add_link(all, ss_link_at(sim, 0));
+    ss_pcap_add_node(all, b);
+    ss_pcap_add_link(links, ss_link_at(sim, 0));
+    ss_pcap_add_link(links, ss_link_at(sim, 0)); /* the same target twice */
+    run_exchange(sim, a, b);
+    CU_ASSERT(ss_pcap_packets(alone) >= 6);
+    CU_ASSERT_EQUAL(ss_pcap_packets(all), ss_pcap_packets(alone));
+    CU_ASSERT_EQUAL(ss_pcap_packets(links), ss_pcap_packets(alone));
+    ss_sim_free(sim);
+}
+
+/* 64 captures may be open at once; a closed capture's slot is reused, and
+ * the new capture writes packets that the old one had written. */
+static void test_capture_slots(void)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    netfix_pair(1, &sim, &a, &b);
+    ss_pcap *pc[65];
+    char path[64];
+    for (int i = 0; i < 64; i++) {
+        snprintf(path, sizeof path, "build/test_pcap_slot%d.pcap", i);
+        CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, path, 0, &pc[i]), 0);
+        ss_pcap_add_node(pc[i], a);
+    }
+    CU_ASSERT_EQUAL(ss_pcap_open(sim, "build/test_pcap_slot64.pcap", 0, &pc[64]), SS_ERANGE);
+    CU_ASSERT_PTR_NULL(pc[64]);
+    /* packets in flight carry the marks of all 64 */
+    ss_tcp_listener *lis;
+    ss_tcp_listen(b, 80, 8, NULL, NULL, &lis);
+    ss_tcp_conn *conn;
+    ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &conn);
+    ss_sim_run(sim, SS_USEC); /* the SYN is on the link */
+    CU_ASSERT_EQUAL(ss_pcap_packets(pc[7]), 1);
+    CU_ASSERT_EQUAL(ss_pcap_close(pc[7]), 0);
+    CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, "build/test_pcap_slot64.pcap", 0, &pc[64]), 0);
+    ss_pcap_add_node(pc[64], b);
+    ss_sim_run(sim, 1 * SS_SEC);
+    /* b received the SYN that slot 7 had written: the new capture has it */
+    CU_ASSERT_EQUAL(ss_pcap_packets(pc[64]), ss_pcap_packets(pc[0]));
+    ss_sim_free(sim);
+}
+
 static void test_open_errors(void)
 {
     ss_sim *sim, *other;
@@ -101,6 +169,8 @@ int main(void)
     static const testing_case cases[] = {
         {"handshake capture reads back", test_handshake_capture_reads_back},
         {"open errors", test_open_errors},
+        {"each packet written once", test_each_packet_written_once},
+        {"64 capture slots, reused", test_capture_slots},
         {NULL, NULL},
     };
     tf_add_suite("pcap", cases);

@@ -556,6 +556,35 @@ static void test_data_and_fin_get_one_ack(void)
     tf_free(f);
 }
 
+/* Only the peer's first FIN counts.  A second FIN at RCV.NXT in CLOSE-WAIT
+ * or LAST-ACK (Linux tcp_rcv_state_process() drops a segment at or after
+ * RCV.NXT there) neither moves RCV.NXT nor gets an ACK; found by the
+ * fuzzer (tests/fuzz/corpus/regress-closewait-second-fin). */
+static void test_second_fin_after_close_wait_is_dropped(void)
+{
+    struct tcpfix *f = tf_new();
+    uint32_t iss = tf_open_active(f, NULL);
+    tf_send(f, FIN | ACK, 1001, iss + 1, 0);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, ACK, iss + 1, 1002);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSE_WAIT);
+    tf_send(f, FIN | ACK, 1002, iss + 1, 0);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(f->conn->rcv_nxt, 1002u);
+    CU_ASSERT_EQUAL(f->peer_closed, 1);
+    CU_ASSERT_EQUAL(ss_tcp_close(f->conn), 0);
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect(f, FIN | ACK, iss + 1, 1002);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_LAST_ACK);
+    tf_send(f, FIN | ACK, 1002, iss + 1, 0); /* ACKs nothing new */
+    tf_run(f, 3 * SS_MSEC);
+    tf_expect_none(f);
+    CU_ASSERT_EQUAL(f->conn->rcv_nxt, 1002u);
+    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_LAST_ACK);
+    tf_free(f);
+}
+
 /* RFC 7323 4.3: the ACK that completes a passive open updates TS.Recent,
  * so the server's first segment echoes that ACK's TSval, not the SYN's. */
 static void test_handshake_ack_updates_ts_recent(void)
@@ -651,6 +680,7 @@ int main(void)
         {"TIME-WAIT acks a retransmitted FIN", test_time_wait_acks_retransmitted_fin},
         {"the handshake's ACK updates TS.Recent", test_handshake_ack_updates_ts_recent},
         {"data and FIN in one segment get one ACK", test_data_and_fin_get_one_ack},
+        {"a second FIN after CLOSE-WAIT is dropped", test_second_fin_after_close_wait_is_dropped},
         {"data after close is reset (TCPAbortOnData)", test_data_after_close_is_reset},
         {"reconnect from a callback does not inherit the segment",
          test_reconnect_from_a_callback_does_not_inherit_the_segment},
