@@ -89,7 +89,8 @@ valgrind: $(TESTS)
 	done; echo "valgrind: $(words $(TESTS)) suites, no errors, no leaks"
 
 # Builds everything it needs, runs the C suites plain, under ASan+UBSan and
-# under valgrind, then pytest; fails if anything fails.
+# under valgrind, replays the fuzz corpus and fuzzes for under a minute,
+# then pytest; fails if anything fails.
 # Fails on an #include that points up the layers or closes a cycle.
 check-layers:
 	@$(PYTHON) tests/check_layers.py .
@@ -99,7 +100,11 @@ test: deps
 	@echo "== C suites =="; $(MAKE) --no-print-directory test-c
 	@echo "== C suites, AddressSanitizer + UndefinedBehaviorSanitizer =="; $(MAKE) --no-print-directory test-c-asan
 	@echo "== C suites, valgrind =="; $(MAKE) --no-print-directory valgrind
+	@echo "== fuzzing: the seed corpus replayed, then a short run =="; $(MAKE) --no-print-directory fuzz-check
 	@echo "== Python =="; $(MAKE) --no-print-directory test-python
+
+# libFuzzer target and its targets (fuzz, fuzz-check, fuzz-coverage, ...).
+include tests/fuzz/fuzz.mk
 
 # ---- benchmarks and demo ----------------------------------------------
 build/bench/%: bench/%.c build/libsynsim.a
