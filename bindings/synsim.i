@@ -76,6 +76,28 @@ SS_OUT_POINTER(ss_app_flood)
     $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLong(*$1), 1);
 }
 
+/* A run slice's end-of-run flag becomes a second return value. */
+%typemap(in, numinputs=0) bool *done (bool tmp) {
+    tmp = false;
+    $1 = &tmp;
+}
+%typemap(argout) bool *done {
+    $result = SWIG_Python_AppendOutput($result, PyBool_FromLong(*$1), 1);
+}
+
+/* A slice runs without the GIL, so that other Python threads go on while
+ * the simulator computes.  That is safe because nothing in the core calls
+ * back into Python: the C API's callbacks (ss_tcp_callbacks) can hold only
+ * C functions, as SWIG turns no Python callable into a C function pointer,
+ * and the package passes NULL for them.  Should
+ * a Python callback ever be added, it must take the GIL again
+ * (PyGILState_Ensure) or slices that can reach it must keep the GIL. */
+%exception ss_sim_run_slice {
+    Py_BEGIN_ALLOW_THREADS
+    $action
+    Py_END_ALLOW_THREADS
+}
+
 /* The timer's fields and the packet's link bookkeeping are private. */
 %ignore ss_timer;
 %ignore ss_timer_init;

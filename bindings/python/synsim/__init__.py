@@ -13,6 +13,7 @@ naming the parameter.
 """
 from . import apps
 from .flags import flags_text
+from .pcapfile import capture_records, repair_capture
 from .simulator import Capture, Host, Link, Node, Router, Simulator
 from .sweep import sweep
 from .units import parse_rate, parse_time
@@ -20,4 +21,5 @@ from .units import parse_rate, parse_time
 __version__ = "0.1.0"
 
 __all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "sweep", "parse_time", "parse_rate", "flags_text",
+           "capture_records", "repair_capture",
            "__version__"]

@@ -72,7 +72,16 @@ def _errno_names(codes):
     return [names[int(c)] for c in codes]
 
 
-class Clients:
+class _App:
+    """What the apps share: the C app is owned by the simulator, which the
+    app keeps alive; once the simulator is closed every use raises."""
+
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
+
+
+class Clients(_App):
     """Clients arriving as a Poisson process at `rate` per second, each
     opening one connection to `server`:`port`, sending `request_bytes`
     (if any) and closing.  Arrivals stop after `count` or at `stop` (or
@@ -93,7 +102,7 @@ class Clients:
         self.name = name if name is not None else f"clients{len(sim._apps)}"
         rc, ptr = _c.ss_app_clients_new(host._ptr, self.name, config)
         check(rc, "Clients")
-        self._sim, self._ptr = sim, ptr
+        self._sim, self._raw = sim, ptr
         sim._apps.append(self)
 
     def __len__(self):
@@ -116,7 +125,7 @@ class Clients:
         return frame
 
 
-class Server:
+class Server(_App):
     """A server application on `host`:`port`: accepts each connection as it
     completes (or one per `accept_interval`, a busy server; "never" to model
     one that has stopped accepting) and closes it once the client closed."""
@@ -130,7 +139,7 @@ class Server:
         if rc == _c.SS_EEXIST:
             raise ValueError(f"port {port} of {host.name!r} is already listening")
         check(rc, "Server")
-        self._sim, self._ptr = sim, ptr
+        self._sim, self._raw = sim, ptr
         sim._apps.append(self)
 
     @property
@@ -148,7 +157,7 @@ class Server:
                 "syn_received": info.syn_received, "cookies_sent": info.cookies_sent, "accepted": info.accepted}
 
 
-class _Flood:
+class _Flood(_App):
     KIND = None
 
     def __init__(self, sim, host, target, port, rate, duration=None, start=None, count=None,
@@ -176,7 +185,7 @@ class _Flood:
         self.name = name if name is not None else f"flood{len(sim._apps)}"
         rc, ptr = _c.ss_app_flood_new(host._ptr, self.name, config)
         check(rc, type(self).__name__)
-        self._sim, self._ptr = sim, ptr
+        self._sim, self._raw = sim, ptr
         sim._apps.append(self)
 
     @property

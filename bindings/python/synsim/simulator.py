@@ -2,11 +2,20 @@
 
 Every object is a thin handle on an object owned by the C simulator.  A
 handle keeps its Simulator alive, so a handle kept after the user dropped
-the simulator still works; the C simulator is freed when the last handle
-goes.
+the simulator still works.
+
+Lifetime: only the Simulator frees C memory, through its _Core, once: on
+close(), at the end of a ``with`` block, when it is collected, or at
+interpreter exit.  Handles never free anything; they reach C only through
+Simulator._checked(), which raises RuntimeError("simulator is closed") once
+the C simulator is gone.  So the garbage collector may finalise a cycle of
+a simulator and its handles in any order.
 """
 import math
 import numbers
+import threading
+import time
+import weakref
 
 from . import core as _c
 from .errors import check
@@ -16,6 +25,67 @@ from .units import NS_PER_S, TIME_MAX_NS, parse_rate, parse_time
 __all__ = ["Simulator", "Node", "Host", "Router", "Link"]
 
 _UINT64_MAX = 2**64 - 1
+
+# run() advances the C simulator in slices of at most this much wall time
+# (the core looks at the clock every 256 events), and between slices
+# handles signals (Ctrl-C raises KeyboardInterrupt at an event boundary)
+# and lets other threads run; see ss_sim_run_slice().
+_SLICE_WALL_NS = 20_000_000
+_SLICE_EVENTS = 2**63
+# Open captures are flushed at least this often while a run goes on.
+_FLUSH_EVERY_S = 1.0
+
+
+class _Core:
+    """The C simulator behind a Simulator, and the one object that frees it.
+
+    It refers to no Python object of the simulation, so it is never part of
+    a reference cycle: the Simulator's finalizer and the connections'
+    releases all find it intact, whichever runs first."""
+
+    __slots__ = ("ptr", "runner", "captures", "deferred")
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+        self.runner = None   # thread id while run() is in progress
+        self.captures = []   # open captures, flushed during and after runs
+        self.deferred = []   # connection releases that came during a run
+
+    def checked(self):
+        if self.ptr is None:
+            raise RuntimeError("simulator is closed")
+        if self.runner is not None and self.runner != threading.get_ident():
+            # the C simulator is running without the GIL in another thread
+            raise RuntimeError("simulator is running in another thread")
+        return self.ptr
+
+    def release(self, conn):
+        """Give back a connection's hold (ss_tcp_conn_release).  Nothing to
+        do once the simulator is freed: the free released everything.  While
+        a slice runs in C (GIL released) the release waits for the run's
+        end, so that C is never entered twice at once."""
+        if self.ptr is None:
+            return
+        if self.runner is not None:
+            self.deferred.append(conn)
+            return
+        _c.ss_tcp_conn_release(conn)
+
+    def after_run(self):
+        self.runner = None
+        while self.deferred:
+            _c.ss_tcp_conn_release(self.deferred.pop())
+        self.flush()
+
+    def flush(self):
+        for cap in self.captures:
+            _c.ss_pcap_flush(cap)  # a failure shows in Capture.close()
+
+    def free(self):
+        ptr, self.ptr = self.ptr, None
+        self.captures, self.deferred = [], []
+        if ptr is not None:
+            _c.ss_sim_free(ptr)  # flushes and closes the captures
 
 
 def _require_int(value, name, lo, hi):
@@ -81,20 +151,60 @@ class Simulator:
         seed = _require_int(seed, "seed", 0, _UINT64_MAX)
         if not isinstance(record_connections, bool):
             raise TypeError(f"record_connections must be True or False; got {type(record_connections).__name__}")
-        self._ptr = None
-        rc, ptr = _c.ss_sim_new(seed)
-        check(rc, "Simulator")
-        self._ptr = ptr
-        check(_c.ss_tcp_set_recording(ptr, record_connections), "record_connections")
         self.seed = seed
         self._apps = []
+        rc, ptr = _c.ss_sim_new(seed)
+        check(rc, "Simulator")
+        self._core = _Core(ptr)
+        # A finalizer rather than __del__: it holds the core, not the
+        # Simulator, and also runs at interpreter exit, which flushes and
+        # closes the captures of simulators still alive then.
+        self._finalizer = weakref.finalize(self, self._core.free)
+        check(_c.ss_tcp_set_recording(ptr, record_connections), "record_connections")
 
-    def __del__(self):
-        if getattr(self, "_ptr", None) is not None:
-            _c.ss_sim_free(self._ptr)
-            self._ptr = None
+    def close(self):
+        """Free the C simulator now: captures are flushed and closed, and
+        every handle (node, link, connection, app...) raises RuntimeError
+        from then on.  Happens by itself at the end of a ``with`` block, when
+        the Simulator is collected and at interpreter exit; closing twice is
+        allowed.  Not while run() is in progress."""
+        core = self._core
+        if core.ptr is None:
+            return
+        if core.runner is not None:
+            raise RuntimeError("close: the simulator is running" +
+                               ("" if core.runner == threading.get_ident() else " in another thread"))
+        self._finalizer()
+
+    @property
+    def closed(self):
+        """True once close() freed the C simulator."""
+        return self._core.ptr is None
+
+    def __enter__(self):
+        self._checked(None)
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def _ptr(self):
+        """The C simulator; RuntimeError once closed."""
+        return self._core.checked()
+
+    def _checked(self, ptr):
+        """`ptr` (a handle's C object) if the simulator may be used now."""
+        self._core.checked()
+        return ptr
 
     def __repr__(self):
+        core = self._core
+        if core.ptr is None:
+            return f"<synsim.Simulator seed={self.seed} closed>"
+        if core.runner is not None and core.runner != threading.get_ident():
+            return f"<synsim.Simulator seed={self.seed} running>"
         return f"<synsim.Simulator seed={self.seed} now={self.now}s nodes={len(self.nodes())} links={len(self.links())}>"
 
     # ---- time -------------------------------------------------------------
@@ -127,14 +237,40 @@ class Simulator:
         reads `until`, and a later call continues from there.  With
         ``until=None`` the run goes on until nothing is scheduled, and the
         clock stays at the last event's time.
+
+        Ctrl-C (SIGINT, or interrupting a Jupyter kernel) raises
+        KeyboardInterrupt within a few tens of milliseconds, between two
+        events: the simulator is left as after a shorter run, and calling
+        run() again continues exactly where it stopped, with the results of
+        an uninterrupted run.  Other Python threads run meanwhile, but may not
+        use this simulator until run() returns (RuntimeError).  Open
+        captures are flushed at least once a second and at the end.
         """
+        core = self._core
+        ptr = self._ptr
+        if core.runner is not None:
+            raise RuntimeError("run: the simulator is already running (run() called from a signal handler?)")
         if until is None:
             target = TIME_MAX_NS  # SS_TIME_MAX: run until idle
         else:
             target = parse_time(until, "until")
             if target < self.now_ns:
                 raise ValueError(f"until must not be earlier than now ({self.now}s); got {until!r}")
-        check(_c.ss_sim_run(self._ptr, target), "run")
+        try:
+            core.runner = threading.get_ident()
+            flushed = time.monotonic()
+            while True:
+                # Without the GIL (see synsim.i); a signal that came meanwhile
+                # raises here, between slices, so between events.
+                rc, done = _c.ss_sim_run_slice(ptr, target, _SLICE_EVENTS, _SLICE_WALL_NS)
+                check(rc, "run")
+                if done:
+                    break
+                if core.captures and time.monotonic() - flushed >= _FLUSH_EVERY_S:
+                    core.flush()
+                    flushed = time.monotonic()
+        finally:
+            core.after_run()
         return self
 
     # ---- topology ---------------------------------------------------------
@@ -143,13 +279,11 @@ class Simulator:
         """Add an end host.  Its address is the next free one of 10.0.0.0/16
         unless `address` (dotted quad) is given.  `tcp` sets TCP knobs by
         their Linux sysctl names, e.g. ``{"tcp_synack_retries": 3}``."""
-        if tcp is not None and not isinstance(tcp, dict):
-            raise TypeError(f"tcp must be a dict of sysctl names to integers; got {type(tcp).__name__}")
-        if tcp:
-            from .tcp import setting_names
-            unknown = [k for k in tcp if k not in setting_names()]
-            if unknown:
-                raise ValueError(f"tcp: {unknown[0]!r} is not a TCP setting; known: {', '.join(setting_names())}")
+        if tcp is not None:
+            # every value checked before the host exists: a bad one leaves
+            # no host behind
+            from .tcp import checked_settings
+            tcp = checked_settings(tcp, "tcp")
         host = self._add_node(_c.ss_host_new, Host, name, address)
         if tcp:
             host.tcp.update(tcp)
@@ -295,10 +429,11 @@ class Simulator:
         if rc == _c.SS_EIO:
             raise ValueError(f"path: cannot write {os.fspath(path)!r}")
         check(rc, "capture")
+        capture = Capture(self, ptr, os.fspath(path))
         for t in own:
             fn = _c.ss_pcap_add_link if isinstance(t, Link) else _c.ss_pcap_add_node
             check(fn(ptr, t._ptr), "targets")
-        return Capture(self, ptr, os.fspath(path))
+        return capture
 
     def events(self, raw=False):
         """The trace records so far: a pandas DataFrame (one row per record,
@@ -309,25 +444,43 @@ class Simulator:
 
 
 class Capture:
-    """An open pcap capture."""
+    """An open pcap capture.  The file holds whole records only, so it is
+    readable at any moment, even if the process is killed; it is flushed at
+    least once a second during run() and at its end."""
 
     def __init__(self, sim, ptr, path):
-        self._sim, self._ptr, self.path = sim, ptr, path
-        self.closed = False
+        self._sim, self._raw, self.path = sim, ptr, path
+        self._closed = False
+        sim._core.captures.append(ptr)
+
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
+
+    @property
+    def closed(self):
+        """True once closed, by close() or with the simulator."""
+        return self._closed or self._sim.closed
 
     @property
     def packets(self):
-        """Packets written so far."""
+        """Packets captured so far."""
         return _c.ss_pcap_packets(self._ptr)
 
     def close(self):
-        """Flush and close the file (IOError if writing failed)."""
-        if not self.closed:
-            self.closed = True
-            if _c.ss_pcap_close(self._ptr) == _c.SS_EIO:
-                raise OSError(f"writing {self.path!r} failed")
+        """Flush and close the file (OSError if writing failed).  Nothing to
+        do if it is closed already, also when the simulator closed it."""
+        if self.closed:
+            return
+        ptr = self._ptr
+        self._closed = True
+        self._sim._core.captures.remove(ptr)
+        if _c.ss_pcap_close(ptr) == _c.SS_EIO:
+            raise OSError(f"writing {self.path!r} failed")
 
     def __repr__(self):
+        if self._sim.closed:
+            return f"<synsim.Capture {self.path!r} closed>"
         return f"<synsim.Capture {self.path!r} packets={self.packets}{' closed' if self.closed else ''}>"
 
 
@@ -337,15 +490,22 @@ class Node:
 
     def __init__(self, sim, ptr):
         self._sim = sim
-        self._ptr = ptr
+        self._raw = ptr
+        self._id = _c.ss_node_id(ptr)  # fixed: identity works after close
+
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
 
     def __eq__(self, other):
-        return isinstance(other, Node) and other._sim is self._sim and other.id == self.id
+        return isinstance(other, Node) and other._sim is self._sim and other._id == self._id
 
     def __hash__(self):
-        return hash((id(self._sim), self.id))
+        return hash((id(self._sim), self._id))
 
     def __repr__(self):
+        if self._sim.closed:
+            return f"<synsim.{type(self).__name__} #{self._id} of a closed simulator>"
         return f"<synsim.{type(self).__name__} {self.name!r} {self.address}>"
 
     @property
@@ -366,7 +526,7 @@ class Node:
     @property
     def id(self):
         """Index in the order nodes were added (as in trace records)."""
-        return _c.ss_node_id(self._ptr)
+        return self._id
 
     @property
     def packet_counters(self):
@@ -439,11 +599,11 @@ class Host(Node):
         :meth:`connect`).  `accept_interval`: 0 accepts each connection at
         once; a time accepts one per interval (a busy application); "never"
         lets the accept queue fill."""
-        from .tcp import Listener, parse_keepalive
+        from .tcp import Listener, parse_keepalive, parse_user_timeout
         port = _require_int(port, "port", 1, 65535)
         backlog = _require_int(backlog, "backlog", 0, 1 << 20)
         ka = parse_keepalive(keepalive)
-        ut = 0 if user_timeout is None else parse_time(user_timeout, "user_timeout")
+        ut = parse_user_timeout(user_timeout)
         interval = TIME_MAX_NS if accept_interval == "never" else parse_time(accept_interval, "accept_interval")
         rc, ptr = _c.ss_tcp_listen(self._ptr, port, backlog, None, None)
         if rc == _c.SS_EEXIST:
@@ -486,9 +646,9 @@ class Host(Node):
         _intvl and _probes), or a dict overriding them:
         ``{"idle": "2s", "interval": "1s", "count": 3}``.
         user_timeout: TCP_USER_TIMEOUT, a time (None: off)."""
-        from .tcp import Connection, parse_keepalive
+        from .tcp import Connection, parse_keepalive, parse_user_timeout
         ka = parse_keepalive(keepalive)
-        ut = 0 if user_timeout is None else parse_time(user_timeout, "user_timeout")
+        ut = parse_user_timeout(user_timeout)
         if not self.is_up:
             raise RuntimeError(f"connect: {self.name!r} is crashed")
         if isinstance(to, Node):
@@ -524,10 +684,16 @@ class Link:
 
     def __init__(self, sim, ptr, index):
         self._sim = sim
-        self._ptr = ptr
+        self._raw = ptr
         self.index = index
 
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
+
     def __repr__(self):
+        if self._sim.closed:
+            return f"<synsim.Link #{self.index} of a closed simulator>"
         a, b = self.ends
         return f"<synsim.Link {a.name}<->{b.name} {'up' if self.is_up else 'down'}>"
 

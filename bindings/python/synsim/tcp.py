@@ -27,6 +27,24 @@ def counter_names():
     return names
 
 
+# Linux include/net/tcp.h: MAX_TCP_KEEPIDLE and MAX_TCP_KEEPINTVL (32767 s),
+# and TCP_USER_TIMEOUT is an int of milliseconds; checked before a listener
+# or a connection is made, so that a bad option leaves nothing behind.
+MAX_TCP_KEEPIDLE_S = 32767
+MAX_USER_TIMEOUT_NS = (2**31 - 1) * 1_000_000
+
+
+def parse_user_timeout(user_timeout):
+    """TCP_USER_TIMEOUT in ns (0: off) from None or a time."""
+    if user_timeout is None:
+        return 0
+    ns = parse_time(user_timeout, "user_timeout")
+    if ns > MAX_USER_TIMEOUT_NS:
+        raise ValueError(f"user_timeout must be at most {MAX_USER_TIMEOUT_NS // NS_PER_S} s (an int of "
+                         f"milliseconds, as Linux's TCP_USER_TIMEOUT); got {user_timeout!r}")
+    return ns
+
+
 def parse_keepalive(keepalive):
     """None for off, else (idle_ns, interval_ns, count) with 0 meaning the
     host's default."""
@@ -42,12 +60,43 @@ def parse_keepalive(keepalive):
         raise ValueError(f"keepalive: unknown key(s) {sorted(unknown)}; allowed: idle, interval, count")
     idle = parse_time(keepalive.get("idle", 0), "keepalive['idle']")
     interval = parse_time(keepalive.get("interval", 0), "keepalive['interval']")
+    for key, value in (("idle", idle), ("interval", interval)):
+        if value > MAX_TCP_KEEPIDLE_S * NS_PER_S:
+            raise ValueError(f"keepalive['{key}'] must be at most {MAX_TCP_KEEPIDLE_S} s, as Linux's "
+                             f"TCP_KEEPIDLE and TCP_KEEPINTVL; got {keepalive[key]!r}")
     count = keepalive.get("count", 0)
     if isinstance(count, bool) or not isinstance(count, numbers.Integral):
         raise TypeError(f"keepalive['count'] must be an integer; got {type(count).__name__}")
     if not 0 <= count <= 127:
         raise ValueError(f"keepalive['count'] must be from 1 to 127 (0: the host's); got {count!r}")
     return (idle, interval, int(count))
+
+
+def checked_setting(name, value):
+    """`value` checked for the setting `name` (a known sysctl name): an int
+    within Linux's range, else TypeError or ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
+    _, lo, hi, _ = _c.ss_tcp_setting_bounds(name)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+    return int(value)
+
+
+def checked_settings(values, what="tcp settings"):
+    """A dict of sysctl names to values, every one checked, as a new dict of
+    ints; nothing is set."""
+    if not isinstance(values, dict):
+        raise TypeError(f"{what} must be a dict of sysctl names to integers; got {type(values).__name__}")
+    names = setting_names()
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{what}: setting names are strings; got {type(name).__name__}")
+        if name not in names:
+            raise ValueError(f"{what}: {name!r} is not a TCP setting; known: {', '.join(names)}")
+        out[name] = checked_setting(name, value)
+    return out
 
 
 class TcpSettings:
@@ -72,19 +121,24 @@ class TcpSettings:
 
     def __setitem__(self, name, value):
         self._check_name(name)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
-        _, lo, hi, _ = _c.ss_tcp_setting_bounds(name)
-        if not lo <= value <= hi:
-            raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
-        check(_c.ss_tcp_set(self._host._ptr, name, int(value)), name)
+        value = checked_setting(name, value)
+        check(_c.ss_tcp_set(self._host._ptr, name, value), name)
 
     def update(self, values):
-        """Set several settings from a dict, checking each."""
-        if not isinstance(values, dict):
-            raise TypeError(f"tcp settings must be a dict of sysctl names to integers; got {type(values).__name__}")
-        for name, value in values.items():
-            self[name] = value
+        """Set several settings from a dict, all or none: every name, type
+        and range is checked before the first one is set, and should setting
+        one fail, those already set get their old values back."""
+        values = checked_settings(values)
+        old = {name: self[name] for name in values}
+        done = []
+        try:
+            for name, value in values.items():
+                self[name] = value
+                done.append(name)
+        except BaseException:
+            for name in reversed(done):
+                _c.ss_tcp_set(self._host._ptr, name, old[name])
+            raise
 
     def __iter__(self):
         return iter(setting_names())
@@ -115,10 +169,17 @@ class Listener:
 
     def __init__(self, host, ptr, port):
         self._host = host
-        self._ptr = ptr
+        self._sim = host._sim  # keeps the simulator alive
+        self._raw = ptr
         self.port = port
 
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
+
     def __repr__(self):
+        if self._sim.closed:
+            return f"<synsim.Listener port {self.port} of a closed simulator>"
         return f"<synsim.Listener {self._host.name}:{self.port}>"
 
     def close(self):
@@ -147,15 +208,24 @@ class Connection:
     "ECONNREFUSED", "ECONNRESET"), the times, and `info` for everything."""
 
     def __init__(self, host, ptr):
-        self._host = host  # keeps the simulator alive
-        self._ptr = ptr
+        self._host = host
+        self._sim = host._sim  # keeps the simulator alive
+        self._core = host._sim._core
+        self._raw = ptr
         _c.ss_tcp_conn_hold(ptr)
 
     def __del__(self):
-        ptr = getattr(self, "_ptr", None)
-        if ptr is not None:
-            _c.ss_tcp_conn_release(ptr)
-            self._ptr = None
+        # The hold is given back through the simulator's core, which does
+        # nothing once the C simulator is freed: the garbage collector runs
+        # the finalisers of a cycle (simulator, connections) in any order.
+        core, raw = getattr(self, "_core", None), getattr(self, "_raw", None)
+        if core is not None and raw is not None:
+            self._raw = None
+            core.release(raw)
+
+    @property
+    def _ptr(self):
+        return self._sim._checked(self._raw)
 
     def _info(self):
         info = _c.ss_tcp_info()
@@ -163,6 +233,8 @@ class Connection:
         return info
 
     def __repr__(self):
+        if self._sim.closed:
+            return "<synsim.Connection of a closed simulator>"
         i = self._info()
         return (f"<synsim.Connection {_c.ss_addr_text(i.local_addr)}:{i.local_port} -> "
                 f"{_c.ss_addr_text(i.remote_addr)}:{i.remote_port} {self.state}"
