@@ -94,3 +94,28 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
 def test_sweep_errors(kwargs, exc, words):
     with pytest.raises(exc, match=words):
         ss.sweep(lambda a, seed: a, progress=False, **kwargs)
+
+
+UNPICKLABLE = """
+import synsim as ss
+local = {}
+exec("def run_one(a, seed):\\n    return {'a': a}", {"__name__": "not_a_module"}, local)
+for fn in (local["run_one"], lambda a, seed: {"a": a}):
+    try:
+        ss.sweep(fn, {"a": [1, 2]}, seeds=range(2), progress=False)
+    except TypeError as exc:
+        assert "fn cannot be sent to worker processes" in str(exc), exc
+        assert "executor='serial'" in str(exc), exc
+    else:
+        raise SystemExit("no error")
+print(ss.sweep(local["run_one"], {"a": [1, 2]}, seeds=range(2), executor="serial", progress=False).a.sum())
+"""
+
+
+def test_function_the_workers_cannot_receive_is_refused_not_hung():
+    """A function that cannot be pickled (a lambda, or one defined by exec
+    in a namespace no worker can import) would leave the process pool
+    waiting for ever: it is refused at once, naming fn and the way out."""
+    proc = subprocess.run([sys.executable, "-c", UNPICKLABLE], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["6"]

@@ -21,6 +21,7 @@ import itertools
 import json
 import numbers
 import os
+import pickle
 import sqlite3
 
 import pandas as pd
@@ -159,16 +160,31 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
     return pd.DataFrame(rows)
 
 
+def _require_picklable(fn):
+    """Refuse up front a function that cannot be sent to worker processes:
+    concurrent.futures' process pool would otherwise wait for ever on a run
+    its feeder thread failed to pickle (CPython 3.11), a silent hang."""
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:
+        raise TypeError(f"fn cannot be sent to worker processes ({type(exc).__name__}: {exc}); define it at "
+                        "the top level of a module or script, or pass executor='serial'") from None
+
+
 def _execute(fn, missing, executor, finished):
     if executor == "serial":
         for key, params in missing:
             finished(key, _call(fn, params))
         return
     if executor is None or isinstance(executor, cf.Executor):
+        if not isinstance(executor, cf.ThreadPoolExecutor):
+            _require_picklable(fn)
         own = executor is None
         pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) if own else executor
+        futures = {}
         try:
-            futures = {pool.submit(_call, fn, params): key for key, params in missing}
+            for key, params in missing:
+                futures[pool.submit(_call, fn, params)] = key
             for future in cf.as_completed(futures):
                 finished(futures[future], future.result())
         except BaseException:
@@ -181,6 +197,7 @@ def _execute(fn, missing, executor, finished):
         return
     if (isinstance(executor, str) and executor.startswith("dask://")) or _is_dask_client(executor):
         from dask.distributed import as_completed
+        _require_picklable(fn)
         client, own = _dask_client(executor)
         try:
             futures = {client.submit(_call, fn, params, pure=False): key for key, params in missing}
