@@ -5,10 +5,10 @@ import os
 import sys
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
+# The caller's matplotlib backend is left alone (an experiment imported in
+# Jupyter must not switch the notebook to Agg); without a screen matplotlib
+# falls back to Agg by itself, and every figure is closed once saved.
+import matplotlib.pyplot as plt
 
 
 def parse_args(description, argv=None, default_seeds=10):

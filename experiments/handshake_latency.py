@@ -2,11 +2,15 @@
 
 Clients connect to a server over one link of a given round-trip time, with
 the same loss in both directions.  A lost SYN or SYN-ACK costs a
-retransmission timeout, so the latency distribution has steps: with the
-classic schedule (tcp_syn_linear_timeouts = 0) at 1 s and 1 + 2 = 3 s, with
-Linux 6.x's default (4 linear retries) at 1, 2, 3 s.  The plots show the mean
-with its 95% confidence interval against loss for each RTT, and the CDFs
-with the steps.
+retransmission timeout, so the latency distribution has steps at RTT plus
+the time of the exchange that finally went through.  With the classic
+schedule (tcp_syn_linear_timeouts = 0) the SYN is resent at 1, 3 and 7 s;
+the step at 2 s (and 4 s) is a retried SYN whose SYN-ACK was lost: the
+server resends that SYN-ACK 1 s after answering it (1 + 1, 3 + 1 s).  With
+Linux 6.18's default (4 linear retries) the SYN is resent every second, so
+the steps fall at 1, 2, 3, 4, 5 s whichever segment was lost.  The plots
+show the mean with its 95% confidence interval against loss for each RTT,
+and the CDFs with the steps.
 
     python experiments/handshake_latency.py [--quick] [--seeds N] [--out DIR] [--executor E]
 """
@@ -60,6 +64,10 @@ def plot_means(out, df):
     out.figure(fig, "latency_vs_loss.png")
 
 
+CLASSIC_STEPS = [1, 2, 3, 4, 7]
+LINEAR_STEPS = [1, 2, 3, 4, 5]
+
+
 def plot_cdfs(out, df):
     rtt = 100 if 100 in set(df.rtt_ms) else sorted(df.rtt_ms)[-1]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
@@ -68,7 +76,9 @@ def plot_cdfs(out, df):
             lat = np.sort(np.concatenate([np.asarray(v, dtype=float) for v in group.latencies]))
             if len(lat):
                 ax.step(lat, np.arange(1, len(lat) + 1) / len(lat), where="post", label=f"loss {loss:.0%}")
-        for step in ([1, 3, 7] if linear == 0 else [1, 2, 3, 4, 5]):
+        # classic: SYN retries at 1, 3, 7 s; 2 and 4 s: the SYN-ACK of a
+        # retried SYN lost and resent by the server 1 s later
+        for step in (CLASSIC_STEPS if linear == 0 else LINEAR_STEPS):
             ax.axvline(step + rtt / 1000, color="grey", lw=0.6, ls=":")
         ax.set_xscale("log")
         ax.set_xlabel("handshake latency (s, log scale)")
@@ -76,7 +86,8 @@ def plot_cdfs(out, df):
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("fraction of handshakes")
     axes[0].legend(loc="lower right")
-    fig.suptitle("CDF of handshake latency: steps at RTT + each retransmission time (dotted)")
+    fig.suptitle("CDF of handshake latency: steps at RTT + each retransmission time (dotted); "
+                 "classic 2 s, 4 s: a retried SYN's SYN-ACK resent", fontsize=10)
     out.figure(fig, "latency_cdf.png")
 
 

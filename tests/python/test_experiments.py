@@ -15,7 +15,9 @@ def files(out, name):
 def test_synack_timeout(tmp_path):
     df = synack_timeout.main(["--quick", "--out", str(tmp_path), "--executor", "serial", "--no-progress"])
     assert {"runs.csv", "ladder.png", "giveup_vs_retries.png"} <= set(files(tmp_path, "synack_timeout"))
-    assert (df.giveup == 2.0 ** (df.synack_retries + 1) - 1).all()
+    assert (df.giveup == [synack_timeout.giveup_formula(n) for n in df.synack_retries]).all()
+    # the cap shows from 7 retries on: 127 + 120 s, not 255 s
+    assert synack_timeout.giveup_formula(7) == 247 and synack_timeout.giveup_formula(6) == 127
     assert (df.resent == df.synack_retries).all()
 
 

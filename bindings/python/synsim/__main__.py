@@ -14,8 +14,15 @@ def _experiments():
 
 
 def _summary(name):
+    """The docstring's first paragraph, whole, on one line."""
     module = importlib.import_module(f"synsim.experiments.{name}")
-    return (module.__doc__ or "").strip().splitlines()[0]
+    first = (module.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(first.split())
+
+
+USAGE = """usage: python -m synsim [list]
+       python -m synsim run NAME|all [--quick] [--seeds N] [--out DIR] [--executor E]
+       python -m synsim run NAME --help     (that experiment's options)"""
 
 
 def main(argv=None):
@@ -26,8 +33,12 @@ def main(argv=None):
         for name in names:
             print(f"  {name:20} {_summary(name)}")
         return 0
-    if argv[0] != "run" or len(argv) < 2:
-        print("usage: python -m synsim [list] | run NAME|all [options]", file=sys.stderr)
+    if argv[0] == "run" and (len(argv) < 2 or argv[1] in ("-h", "--help")):
+        print(USAGE)
+        print("experiments: " + ", ".join(names))
+        return 0 if len(argv) >= 2 else 2
+    if argv[0] != "run":
+        print(USAGE, file=sys.stderr)
         return 2
     chosen = names if argv[1] == "all" else [argv[1]]
     for name in chosen:
