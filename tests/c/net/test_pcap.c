@@ -18,6 +18,18 @@ static uint16_t ones_sum(const uint8_t *p, size_t n, uint32_t sum)
     return (uint16_t)sum;
 }
 
+/* A handshake and 3000 bytes from a to b. */
+static void run_exchange(ss_sim *sim, ss_node *a, ss_node *b)
+{
+    ss_tcp_listener *lis;
+    ss_tcp_listen(b, 80, 8, NULL, NULL, &lis);
+    ss_tcp_conn *conn;
+    ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &conn);
+    ss_sim_run(sim, 1 * SS_SEC);
+    ss_tcp_send(conn, 3000);
+    ss_sim_run(sim, 2 * SS_SEC);
+}
+
 static void test_handshake_capture_reads_back(void)
 {
     const char *path = "build/test_pcap_handshake.pcap";
@@ -27,13 +39,7 @@ static void test_handshake_capture_reads_back(void)
     ss_pcap *pc;
     CU_ASSERT_EQUAL_FATAL(ss_pcap_open(sim, path, 0, &pc), 0);
     CU_ASSERT_EQUAL(ss_pcap_add_node(pc, a), 0);
-    ss_tcp_listener *lis;
-    ss_tcp_listen(b, 80, 8, NULL, NULL, &lis);
-    ss_tcp_conn *conn;
-    ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &conn);
-    ss_sim_run(sim, 1 * SS_SEC);
-    ss_tcp_send(conn, 3000);
-    ss_sim_run(sim, 2 * SS_SEC);
+    run_exchange(sim, a, b);
     uint64_t n = ss_pcap_packets(pc);
     CU_ASSERT_EQUAL(ss_pcap_close(pc), 0);
     ss_sim_free(sim);
@@ -75,18 +81,6 @@ static void test_handshake_capture_reads_back(void)
     CU_ASSERT_EQUAL(records, n);
     CU_ASSERT(records >= 6); /* SYN, SYN-ACK, ACK, data, its ACK ... */
     CU_ASSERT_EQUAL(bad, 0);
-}
-
-/* A handshake and 3000 bytes from a to b. */
-static void run_exchange(ss_sim *sim, ss_node *a, ss_node *b)
-{
-    ss_tcp_listener *lis;
-    ss_tcp_listen(b, 80, 8, NULL, NULL, &lis);
-    ss_tcp_conn *conn;
-    ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &conn);
-    ss_sim_run(sim, 1 * SS_SEC);
-    ss_tcp_send(conn, 3000);
-    ss_sim_run(sim, 2 * SS_SEC);
 }
 
 /* 12.10: a host, its link and the peer in one capture give one record per
