@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import core as _c
 from .errors import check
+from .handle import Handle
 from .simulator import Host, Node, _parse_address, _require_int
 from .units import NS_PER_S, TIME_MAX_NS, parse_time
 
@@ -72,7 +73,7 @@ def _errno_names(codes):
     return [names[int(c)] for c in codes]
 
 
-class _App:
+class _App(Handle):
     """What the apps share: the C app is owned by the simulator, which the
     app keeps alive; once the simulator is closed every use raises."""
 

@@ -20,6 +20,7 @@ import weakref
 from . import core as _c
 from .errors import check
 from .flags import parse_flags
+from .handle import Handle
 from .units import NS_PER_S, TIME_MAX_NS, parse_rate, parse_time
 
 __all__ = ["Simulator", "Node", "Host", "Router", "Link"]
@@ -36,7 +37,7 @@ _SLICE_EVENTS = 2**63
 _FLUSH_EVERY_S = 1.0
 
 
-class _Core:
+class _Core(Handle):
     """The C simulator behind a Simulator, and the one object that frees it.
 
     It refers to no Python object of the simulation, so it is never part of
@@ -121,7 +122,7 @@ def _parse_address(value, name):
     return addr
 
 
-class Simulator:
+class Simulator(Handle):
     """A deterministic discrete-event network simulation.
 
     Parameters
@@ -443,7 +444,7 @@ class Simulator:
         return array if raw else events_frame(self, array)
 
 
-class Capture:
+class Capture(Handle):
     """An open pcap capture.  The file holds whole records only, so it is
     readable at any moment, even if the process is killed; it is flushed at
     least once a second during run() and at its end."""
@@ -484,7 +485,7 @@ class Capture:
         return f"<synsim.Capture {self.path!r} packets={self.packets}{' closed' if self.closed else ''}>"
 
 
-class Node:
+class Node(Handle):
     """A host or router of a Simulator.  Handles compare equal when they
     name the same node."""
 
@@ -679,7 +680,7 @@ _DIRECTION_COUNTERS = ("sent", "delivered", "dropped_queue", "dropped_loss", "dr
                        "dropped_mtu", "dropped_nomem", "in_flight", "bytes_sent", "bytes_delivered")
 
 
-class Link:
+class Link(Handle):
     """A duplex point-to-point link.  Direction 0 carries a -> b, 1 b -> a."""
 
     def __init__(self, sim, ptr, index):

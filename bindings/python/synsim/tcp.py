@@ -4,6 +4,7 @@ import numbers
 
 from . import core as _c
 from .errors import check
+from .handle import Handle
 from .units import NS_PER_S, parse_time
 
 __all__ = ["TcpSettings", "Listener", "Connection", "STATES"]
@@ -99,7 +100,7 @@ def checked_settings(values, what="tcp settings"):
     return out
 
 
-class TcpSettings:
+class TcpSettings(Handle):
     """A host's TCP settings, a mapping from Linux sysctl names
     ("tcp_syn_retries", "tcp_syncookies", "somaxconn", ...) to integers in
     Linux's units.  Assigning checks the name and the range."""
@@ -164,7 +165,7 @@ def tcp_counters(host):
     return out
 
 
-class Listener:
+class Listener(Handle):
     """A passive open on a port of a host."""
 
     def __init__(self, host, ptr, port):
@@ -200,7 +201,7 @@ def _seconds_or_none(ns):
     return None if ns < 0 else ns / NS_PER_S
 
 
-class Connection:
+class Connection(Handle):
     """One TCP connection attempt, seen from the side that opened it.
 
     Read it after (or between) runs: `state` ("ESTABLISHED", "CLOSED", ...),

@@ -8,7 +8,17 @@
  * Ownership: the simulator owns every connection and listener.  A
  * connection is recycled once it is CLOSED and its closed callback has
  * returned, unless the application holds it (ss_tcp_conn_hold), in which
- * case it stays readable until ss_tcp_conn_release(). */
+ * case it stays readable until ss_tcp_conn_release().
+ *
+ * The pointer rule, for every call below that takes an ss_tcp_conn *: the
+ * pointer is valid from the call or callback that gave it until its closed
+ * callback returns, and, held, until the matching ss_tcp_conn_release().
+ * Through a pointer to a recycled slot the calls return SS_ESTALE (the
+ * readers a neutral value) only until another connection takes the slot;
+ * after that they would act on that connection.  So never use a pointer
+ * past its validity: hold it, or keep an ss_tcp_handle, which detects the
+ * reuse.  The Python bindings hold every connection they hand out for the
+ * life of its Connection object and refuse copies of it. */
 #ifndef SYNSIM_TCP_H
 #define SYNSIM_TCP_H
 
@@ -96,6 +106,8 @@ typedef struct ss_tcp_listener_info {
 } ss_tcp_listener_info;
 int ss_tcp_listener_info_get(const ss_tcp_listener *listener, ss_tcp_listener_info *out);
 
+/* ---- calls on a connection (each under the pointer rule above) ---------------- */
+
 /* Queue `bytes` of data to send (contents are not modelled). */
 int ss_tcp_send(ss_tcp_conn *conn, uint64_t bytes);
 /* Orderly close: FIN after the queued data (RFC 9293 3.10.4). */
@@ -116,6 +128,8 @@ int ss_tcp_set_user_timeout(ss_tcp_conn *conn, ss_time timeout);
 int ss_tcp_listener_set_keepalive(ss_tcp_listener *listener, bool on, ss_time idle, ss_time interval, int count);
 int ss_tcp_listener_set_user_timeout(ss_tcp_listener *listener, ss_time timeout);
 
+/* Keep a valid connection valid past its closed callback; each hold is
+ * given back by one release (a release without a hold does nothing). */
 void ss_tcp_conn_hold(ss_tcp_conn *conn);
 void ss_tcp_conn_release(ss_tcp_conn *conn);
 

@@ -251,6 +251,8 @@ static void test_stale_connection_handles(void)
     CU_ASSERT_EQUAL(ss_tcp_send(old, 1), SS_ESTALE);
     CU_ASSERT_EQUAL(ss_tcp_close(old), SS_ESTALE);
     CU_ASSERT_EQUAL(ss_tcp_abort(old), SS_ESTALE);
+    CU_ASSERT_EQUAL(ss_tcp_set_keepalive(old, true, SS_SEC, SS_SEC, 1), SS_ESTALE);
+    CU_ASSERT_EQUAL(ss_tcp_set_user_timeout(old, SS_SEC), SS_ESTALE);
     ss_tcp_conn *fresh;
     CU_ASSERT_EQUAL_FATAL(ss_tcp_connect(a, ss_node_addr(b), 80, NULL, NULL, &fresh), 0);
     CU_ASSERT_PTR_EQUAL(fresh, old); /* the pool gave the same slot back */
