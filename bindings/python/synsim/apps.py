@@ -54,13 +54,15 @@ def _count(value, name):
 
 
 def _window(sim, start, stop, duration):
+    """(begin, end) in ns; an end past the end of time is the end of time,
+    as the core saturates every deadline there."""
     begin = sim.now_ns if start is None else parse_time(start, "start")
     if begin < sim.now_ns:
         raise ValueError(f"start must not be earlier than now ({sim.now}s); got {start!r}")
     if stop is not None and duration is not None:
         raise ValueError("give stop or duration, not both")
     if duration is not None:
-        return begin, begin + parse_time(duration, "duration")
+        return begin, min(begin + parse_time(duration, "duration"), TIME_MAX_NS)
     end = TIME_MAX_NS if stop is None else parse_time(stop, "stop")
     if end < begin:
         raise ValueError(f"stop must not be earlier than start; got {stop!r}")
@@ -86,18 +88,24 @@ class Clients(_App):
     """Clients arriving as a Poisson process at `rate` per second, each
     opening one connection to `server`:`port`, sending `request_bytes`
     (if any) and closing.  Arrivals stop after `count` or at `stop` (or
-    `duration` after `start`)."""
+    `duration` after `start`).  A client that arrives while `host` is
+    crashed opens nothing: its record says EHOSTDOWN (conn 0) and the run
+    goes on."""
 
     def __init__(self, sim, host, server, port, rate, count=None, start=None, stop=None, duration=None,
                  request_bytes=0, name=None):
         host = _host(sim, host, "host")
         config = _c.ss_clients_config()
         config.server = _address_of(sim, server, "server")
+        if config.server == _c.ss_node_addr(host._ptr):
+            raise ValueError(f"server must be another host than the clients' own host {host.name!r}; got {server!r}")
+        if config.server == 0:
+            raise ValueError(f"server must be a host's address, not 0.0.0.0; got {server!r}")
         config.port = _require_int(port, "port", 1, 65535)
         config.rate = _rate(rate, "rate")
         config.count = _count(count, "count")
         config.start, config.stop = _window(sim, start, stop, duration)
-        if not config.count and config.stop == TIME_MAX_NS:
+        if not config.count and stop is None and duration is None:
             raise ValueError("give count, stop or duration: the clients would never stop arriving")
         config.request_bytes = _require_int(request_bytes, "request_bytes", 0, 2**31 - 1)
         self.name = name if name is not None else f"clients{len(sim._apps)}"
@@ -171,9 +179,9 @@ class _Flood(_App):
         config.rate = _rate(rate, "rate")
         begin, end = _window(sim, start, None, duration)
         config.start = begin
-        config.duration = end - begin if end != TIME_MAX_NS else TIME_MAX_NS
+        config.duration = TIME_MAX_NS if duration is None else end - begin
         config.count = _count(count, "count")
-        if not config.count and end == TIME_MAX_NS:
+        if not config.count and duration is None:
             raise ValueError("give duration or count: the flood would never stop")
         if not isinstance(spoof, str):
             raise TypeError(f"spoof must be a prefix such as '198.18.0.0/15'; got {type(spoof).__name__}")

@@ -24,9 +24,11 @@ typedef struct ss_clients_config {
     uint64_t request_bytes; /* sent once established, then close; 0: close at once */
 } ss_clients_config;
 
-/* What happened to one client's connection; times -1 where it did not. */
+/* What happened to one client's connection; times -1 where it did not.
+ * A client arriving while its host is crashed opens no connection: conn 0,
+ * error EHOSTDOWN, closed at its start. */
 typedef struct ss_client_record {
-    uint32_t conn;      /* connection id, as in traces */
+    uint32_t conn;      /* connection id, as in traces; 0: none was opened */
     ss_time start;      /* connect() */
     ss_time established;
     ss_time closed;
@@ -35,7 +37,11 @@ typedef struct ss_client_record {
     bool done;
 } ss_client_record;
 
-/* `name` names the app's random stream: two apps never share draws. */
+/* `name` names the app's random stream: two apps never share draws.
+ * SS_EINVAL for a rate not in (0, 1e12], port 0, stop before start, start
+ * before now, and a server address of 0 or of `host` itself.  Once built,
+ * only a lack of memory fails a run (ss_sim_error()); every other failure
+ * is the client's own error, in its record. */
 int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config *config, ss_app_clients **out);
 size_t ss_app_clients_count(const ss_app_clients *app);
 int ss_app_clients_record(const ss_app_clients *app, size_t index, ss_client_record *out);

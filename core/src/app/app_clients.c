@@ -77,9 +77,13 @@ static void schedule_next(ss_app_clients *app, ss_time from)
     const ss_clients_config *cfg = &app->config;
     if (cfg->count && app->count >= cfg->count)
         return;
+    /* The gap is compared as a double before it becomes an integer: at a
+     * tiny rate it may be larger than any ss_time, or infinite. */
     double gap = ss_rng_exponential(&app->base.rng, 1e9 / cfg->rate);
-    ss_time at = from + (ss_time)gap;
-    if (gap >= (double)(SS_TIME_MAX - from) || at >= cfg->stop)
+    if (!(gap < (double)(SS_TIME_MAX - from)))
+        return;
+    ss_time at = time_after(from, (ss_time)gap);
+    if (at >= cfg->stop)
         return;
     if (ss_timer_arm(app->base.sim, &app->arrival, at) < 0)
         ss_sim_fail(app->base.sim, SS_ENOMEM);
@@ -97,10 +101,14 @@ static void arrival_fire(ss_sim *sim, ss_timer *timer, void *ctx)
     }
     int rc = ss_tcp_connect(app->base.host, app->config.server, app->config.port, &client_callbacks, c, &conn);
     if (rc < 0) {
-        /* Only memory can fail the call (no free port is the connection's
-         * EADDRNOTAVAIL, through on_closed); the run reports it too. */
-        ss_sim_fail(sim, rc);
-        c->rec.error = ENOMEM;
+        /* The arguments were checked when the app was built, and no free
+         * port is the connection's EADDRNOTAVAIL (through on_closed), so
+         * the call fails only on a crashed host (SS_ESTATE) or for memory.
+         * A crashed host is this client's failure, EHOSTDOWN as a socket
+         * would report it, and the run goes on; only memory fails the run. */
+        if (rc != SS_ESTATE)
+            ss_sim_fail(sim, rc);
+        c->rec.error = rc == SS_ESTATE ? EHOSTDOWN : ENOMEM;
         c->rec.closed = c->rec.start;
         c->rec.done = true;
     } else {
@@ -124,8 +132,12 @@ static void clients_destroy(ss_sim *sim, struct app_base *base)
 
 int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config *config, ss_app_clients **out)
 {
+    /* A server address of 0 or of the host itself could never be
+     * connected to (ss_tcp_connect() refuses both): refused here, at once,
+     * rather than at every arrival. */
     if (!host || !name || !config || !out || !(config->rate > 0) || config->rate > 1e12 || config->port == 0 ||
-        config->start < 0 || config->stop < config->start)
+        config->start < 0 || config->stop < config->start || config->server == 0 ||
+        config->server == ss_node_addr(host))
         return SS_EINVAL;
     *out = NULL;
     ss_sim *sim = ss_node_sim(host);

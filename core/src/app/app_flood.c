@@ -13,10 +13,15 @@ struct ss_app_flood {
 };
 
 /* The k-th packet leaves at start + k / rate, computed afresh each time so
- * that rounding never accumulates. */
+ * that rounding never accumulates; a time past the end of time is the end
+ * of time (the offset is compared as a double before it becomes an
+ * integer, whose conversion would overflow). */
 static ss_time send_time(const ss_app_flood *app, uint64_t k)
 {
-    return app->config.start + (ss_time)((double)k * 1e9 / app->config.rate);
+    double offset = (double)k * 1e9 / app->config.rate;
+    if (!(offset < (double)(SS_TIME_MAX - app->config.start)))
+        return SS_TIME_MAX;
+    return time_after(app->config.start, (ss_time)offset);
 }
 
 static bool finished(const ss_app_flood *app, ss_time at)
@@ -24,7 +29,7 @@ static bool finished(const ss_app_flood *app, ss_time at)
     const ss_flood_config *cfg = &app->config;
     if (cfg->count && app->sent >= cfg->count)
         return true;
-    return cfg->duration != SS_TIME_MAX && at >= cfg->start + cfg->duration;
+    return at == SS_TIME_MAX || at >= time_after(cfg->start, cfg->duration);
 }
 
 static uint32_t forged_source(ss_app_flood *app)

@@ -190,9 +190,12 @@ bool ss_link_is_up(const ss_link *link) { return link && link->up; }
 
 static ss_time transmission_time(const ss_link *link, uint32_t size)
 {
-    /* ceil(size * 8 s / rate): at most 65535 * 8e9, far inside int64. */
+    /* ceil(size * 8 s / rate), as quotient plus one for a remainder: the
+     * product is at most 65535 * 8e9, far inside int64, and the rate may be
+     * as large as INT64_MAX without an overflow in the rounding. */
     int64_t bits_ns = (int64_t)size * 8 * SS_SEC;
-    return (bits_ns + link->config.rate_bps - 1) / link->config.rate_bps;
+    int64_t rate = link->config.rate_bps;
+    return bits_ns / rate + (bits_ns % rate != 0);
 }
 
 /* Forget packets whose transmission has finished; return how many are

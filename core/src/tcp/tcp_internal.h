@@ -235,7 +235,7 @@ struct ss_tcp_listener {
     ss_tcp_conn *accept_head, *accept_tail;
     uint32_t accept_queue_len;
     ss_time accept_interval; /* 0: at once; SS_TIME_MAX: never */
-    ss_time next_accept;
+    ss_time last_accept;     /* the pace counts from here; -1: none yet */
     ss_timer accept_timer;
     uint32_t syn_queue_max, accept_queue_max;
     uint64_t accepted, syn_received, cookies_sent;

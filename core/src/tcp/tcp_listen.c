@@ -35,7 +35,7 @@ int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callba
     l->port = port;
     /* inet_listen(): sk_max_ack_backlog = min(backlog, somaxconn). */
     l->backlog = backlog < stack->settings.somaxconn ? backlog : (int)stack->settings.somaxconn;
-    l->last_overflow = -1;
+    l->last_overflow = l->last_accept = -1;
     ss_timer_init(&l->accept_timer, accept_timer_fire, l);
     if (cb)
         l->cb = *cb;
@@ -97,7 +97,7 @@ static void accept_one(ss_tcp_listener *l)
     c->t_accepted = stack->sim->now;
     tcp_record_sync(c);
     tcp_trace_conn(c, SS_TRACE_APP, SS_CALL_ACCEPT);
-    l->next_accept = stack->sim->now + l->accept_interval;
+    l->last_accept = stack->sim->now;
     c->cb = l->cb;
     c->ctx = l->ctx;
     /* A connection that died in the queue is handed over closed. */
@@ -109,12 +109,19 @@ static void accept_one(ss_tcp_listener *l)
     ss_tcp_conn_release(c); /* the queue's hold */
 }
 
+/* Arm the accept timer for the next accept the pace allows: one interval
+ * after the last accept (saturating: an interval that ends past the end of
+ * time never comes), at once if that is past. */
 static void accept_schedule(ss_tcp_listener *l)
 {
     ss_sim *sim = l->stack->sim;
     if (!l->accept_head || l->accept_interval == SS_TIME_MAX || ss_timer_armed(&l->accept_timer))
         return;
-    ss_time at = l->next_accept > sim->now ? l->next_accept : sim->now;
+    ss_time at = l->last_accept < 0 ? sim->now : time_after(l->last_accept, l->accept_interval);
+    if (at == SS_TIME_MAX)
+        return;
+    if (at < sim->now)
+        at = sim->now;
     if (ss_timer_arm(sim, &l->accept_timer, at) < 0)
         ss_sim_fail(sim, SS_ENOMEM);
 }
@@ -150,6 +157,10 @@ int ss_tcp_listener_set_accept(ss_tcp_listener *l, ss_time interval)
 {
     if (!l || interval < 0)
         return SS_EINVAL;
+    /* A new pace replaces the old one at once: an accept armed under the
+     * old interval is re-timed from the last accept, or dropped for
+     * SS_TIME_MAX ("never"). */
+    ss_timer_cancel(l->stack->sim, &l->accept_timer);
     l->accept_interval = interval;
     while (interval == 0 && l->accept_head)
         accept_one(l);

@@ -186,6 +186,70 @@ static void test_client_records_are_current_when_read(void)
     ss_sim_free(sim);
 }
 
+/* A client arriving while its host is crashed fails alone, with
+ * EHOSTDOWN and no connection: the run goes on and reports no error.
+ * Clients that could never connect (to their own host, to 0.0.0.0) are
+ * refused when built. */
+static void test_clients_on_a_crashed_host_fail_alone(void)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    netfix_pair(9, &sim, &a, &b);
+    ss_app_server *srv;
+    CU_ASSERT_EQUAL_FATAL(ss_app_server_new(b, 80, 128, 0, &srv), 0);
+    ss_clients_config cc = {.server = ss_node_addr(b), .port = 80, .rate = 50, .start = 0, .stop = 6 * SS_SEC};
+    ss_app_clients *cl;
+    CU_ASSERT_EQUAL_FATAL(ss_app_clients_new(a, "outage", &cc, &cl), 0);
+    CU_ASSERT_EQUAL(ss_node_crash(sim, a, 2 * SS_SEC), 0);
+    CU_ASSERT_EQUAL(ss_node_restart(sim, a, 4 * SS_SEC), 0);
+    CU_ASSERT_EQUAL(ss_sim_run(sim, SS_TIME_MAX), 0);
+    CU_ASSERT_EQUAL(ss_sim_error(sim), 0);
+    size_t n = ss_app_clients_count(cl), down = 0, ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ss_client_record r;
+        ss_app_clients_record(cl, i, &r);
+        bool in_outage = r.start >= 2 * SS_SEC && r.start < 4 * SS_SEC;
+        down += in_outage && r.done && r.error == EHOSTDOWN && r.conn == 0 && r.closed == r.start;
+        ok += r.done && r.error == 0 && r.conn != 0;
+    }
+    CU_ASSERT(down > 50);
+    CU_ASSERT_EQUAL(ok + down, n); /* none in flight at 2 s: each lasts ~10 ms */
+    CU_ASSERT_EQUAL(ss_app_server_accepted(srv), ok);
+    ss_clients_config self = cc;
+    self.server = ss_node_addr(a);
+    CU_ASSERT_EQUAL(ss_app_clients_new(a, "self", &self, &cl), SS_EINVAL);
+    self.server = 0;
+    CU_ASSERT_EQUAL(ss_app_clients_new(a, "none", &self, &cl), SS_EINVAL);
+    ss_sim_free(sim);
+}
+
+/* Apps' times saturate at the end of time instead of overflowing (the
+ * suites run under UBSan with float-cast-overflow): a flood whose start
+ * plus duration passes it sends until then, and clients at a rate so low
+ * that the first gap is infinite never arrive. */
+static void test_app_times_saturate_at_the_end_of_time(void)
+{
+    ss_sim *sim;
+    ss_node *a, *b;
+    netfix_pair(7, &sim, &a, &b); /* b runs no TCP: the SYNs end there */
+    ss_flood_config fc = {.kind = SS_FLOOD_SYN, .target = ss_node_addr(b), .port = 80, .prefix = 0xC6120000,
+                          .prefix_len = 16, .rate = 1, .start = SS_TIME_MAX - 3 * SS_SEC, .duration = SS_TIME_MAX - 1};
+    ss_app_flood *fl;
+    CU_ASSERT_EQUAL_FATAL(ss_app_flood_new(a, "late", &fc, &fl), 0);
+    ss_clients_config cc = {.server = ss_node_addr(b), .port = 80, .rate = 1e-300, .start = 0, .stop = SS_TIME_MAX};
+    ss_app_clients *cl;
+    CU_ASSERT_EQUAL_FATAL(ss_app_clients_new(a, "rare", &cc, &cl), 0);
+    ss_clients_config late = {.server = ss_node_addr(b), .port = 80, .rate = 1e-9, .start = SS_TIME_MAX - SS_SEC,
+                              .stop = SS_TIME_MAX};
+    ss_app_clients *cl_late;
+    CU_ASSERT_EQUAL_FATAL(ss_app_clients_new(a, "late", &late, &cl_late), 0);
+    CU_ASSERT_EQUAL(ss_sim_run(sim, SS_TIME_MAX), 0);
+    CU_ASSERT_EQUAL(ss_app_flood_sent(fl), 3); /* at the end of time less 3, 2 and 1 s */
+    CU_ASSERT_EQUAL(ss_app_clients_count(cl), 0);
+    CU_ASSERT_EQUAL(ss_app_clients_count(cl_late), 0);
+    ss_sim_free(sim);
+}
+
 /* Freeing a simulator at any instant of busy traffic touches nothing
  * already freed (run under ASan and valgrind by make test): connections
  * with armed timers, packets in flight on links with delay, requests in
@@ -235,6 +299,8 @@ int main(void)
         {"clients: Poisson arrivals and records", test_clients_poisson_and_records},
         {"freeing a busy simulator at any instant", test_free_busy_simulator_at_any_instant},
         {"client records are current when read", test_client_records_are_current_when_read},
+        {"app times saturate at the end of time", test_app_times_saturate_at_the_end_of_time},
+        {"clients on a crashed host fail alone", test_clients_on_a_crashed_host_fail_alone},
         {NULL, NULL},
     };
     tf_add_suite("apps and SYN floods", cases);

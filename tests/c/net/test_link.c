@@ -42,6 +42,8 @@ static void test_arrival_times_by_hand(void)
         {7000000, 5 * SS_USEC, 100, 114286},          /* 800 bits / 7 Mb/s = 114285.71 ns, rounded up */
         {100000000, 25 * SS_MSEC, 9000, 720000},      /* jumbo frame at 100 Mb/s */
         {56000, 100 * SS_MSEC, 576, 82285715},        /* 4608 bits at 56 kb/s = 82.2857143 ms, rounded up */
+        {INT64_MAX, 0, 1500, 1},                      /* the largest rate: under 1 ns, rounded up */
+        {INT64_MAX - 1, 3, 9000, 1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ss_link_config c = netfix_link(cases[k].rate, cases[k].delay, 100);

@@ -280,6 +280,53 @@ static void test_last_quarter_for_proven_peers(void)
     ss_sim_free(sim);
 }
 
+static uint64_t accepted(const ss_tcp_listener *l)
+{
+    ss_tcp_listener_info li;
+    ss_tcp_listener_info_get(l, &li);
+    return li.accepted;
+}
+
+/* An accept interval whose end lies past the end of time saturates there
+ * (never), instead of overflowing the next accept's time: c0 is accepted
+ * as it completes (60 ms), c1 and c2 wait for good. */
+static void test_accept_pace_saturates_at_the_end_of_time(void)
+{
+    struct overflow o;
+    overflow_setup(&o, 0);
+    CU_ASSERT_EQUAL(ss_tcp_listener_set_accept(o.l, SS_TIME_MAX - 1), 0);
+    ss_sim_run(o.sim, 10 * SS_SEC);
+    CU_ASSERT_EQUAL(accepted(o.l), 1);
+    CU_ASSERT_EQUAL(o.srv.established, 1);
+    ss_tcp_listener_info li;
+    ss_tcp_listener_info_get(o.l, &li);
+    CU_ASSERT_EQUAL(li.accept_queue, 2);
+    overflow_free(&o);
+}
+
+/* A new accept pace replaces the old one at once, counted from the last
+ * accept: "never" (SS_TIME_MAX) cancels an accept already armed, and a
+ * shorter interval brings it forward. */
+static void test_new_accept_pace_retimes_an_armed_accept(void)
+{
+    struct overflow o;
+    overflow_setup(&o, 0);
+    ss_tcp_listener_set_accept(o.l, SS_SEC);
+    ss_sim_run(o.sim, 500 * SS_MSEC); /* c0 taken at 60 ms; c1, c2 wait for 1.06 s */
+    CU_ASSERT_EQUAL(accepted(o.l), 1);
+    CU_ASSERT_EQUAL(ss_tcp_listener_set_accept(o.l, SS_TIME_MAX), 0);
+    ss_sim_run(o.sim, 3 * SS_SEC);
+    CU_ASSERT_EQUAL(accepted(o.l), 1); /* the accept armed for 1.06 s never came */
+    CU_ASSERT_EQUAL(ss_tcp_listener_set_accept(o.l, 100 * SS_MSEC), 0);
+    ss_sim_run(o.sim, 3 * SS_SEC); /* 60 ms + 100 ms is past: c1 at once */
+    CU_ASSERT_EQUAL(accepted(o.l), 2);
+    ss_sim_run(o.sim, 3 * SS_SEC + 99 * SS_MSEC);
+    CU_ASSERT_EQUAL(accepted(o.l), 2);
+    ss_sim_run(o.sim, 3 * SS_SEC + 100 * SS_MSEC); /* c2 one interval after c1 */
+    CU_ASSERT_EQUAL(accepted(o.l), 3);
+    overflow_free(&o);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -294,6 +341,8 @@ int main(void)
         {"old requests get fewer retries when the queue is half full",
          test_old_requests_get_fewer_retries_when_queue_half_full},
         {"last quarter of tcp_max_syn_backlog for proven peers", test_last_quarter_for_proven_peers},
+        {"accept pace saturates at the end of time", test_accept_pace_saturates_at_the_end_of_time},
+        {"a new accept pace re-times an armed accept", test_new_accept_pace_retimes_an_armed_accept},
         {NULL, NULL},
     };
     tf_add_suite("listen queues", cases);
