@@ -107,6 +107,35 @@ test: deps
 # libFuzzer target and its targets (fuzz, fuzz-check, fuzz-coverage, ...).
 include tests/fuzz/fuzz.mk
 
+# ---- the extension under ASan + UBSan, for random Python scripts ------
+# build/asan-py is the package with an _core built from the same sources
+# with the sanitizers of the C suites; tests/python/random_scripts.py runs
+# on it with libasan preloaded (LeakSanitizer off: the interpreter keeps
+# memory at exit; the scripts check the core's own allocation count).
+# make test runs 200 scripts (test_random_scripts.py); make fuzz-python
+# [PY_SCRIPTS=3000 PY_FIRST=0] as many as asked, and make fuzz runs it too.
+ASAN_PY := build/asan-py
+PY_SCRIPTS ?= 3000
+PY_FIRST ?= 0
+PY_INCLUDE = $(shell $(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+PY_EXT = $(shell $(VPY) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+ASAN_PY_ENV = LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) PYTHONPATH=$(ASAN_PY) \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: asan-py fuzz-python
+asan-py: $(ASAN_PY)/.built
+$(ASAN_PY)/.built: $(VENV)/.installed bindings/synsim.i $(SRCS) $(HDRS) $(wildcard bindings/python/synsim/*.py experiments/*.py)
+	@rm -rf $(ASAN_PY) && mkdir -p $(ASAN_PY)/synsim/experiments
+	@[ -x $(VENV)/bin/swig ] || $(VPY) -m pip install -q swig
+	@cp bindings/python/synsim/*.py $(ASAN_PY)/synsim/ && cp experiments/*.py $(ASAN_PY)/synsim/experiments/
+	$(VENV)/bin/swig -python -Icore/include -outdir $(ASAN_PY)/synsim -o $(ASAN_PY)/synsim_wrap.c bindings/synsim.i
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Icore/include -Icore/src -I$(PY_INCLUDE) -O1 -g $(SANITIZE) \
+	  -fPIC -shared $(ASAN_PY)/synsim_wrap.c $(SRCS) -lm -o $(ASAN_PY)/synsim/_core$(PY_EXT)
+	@touch $@
+fuzz-python: $(ASAN_PY)/.built
+	@$(ASAN_PY_ENV) $(VPY) tests/python/random_scripts.py $(PY_FIRST) $(PY_SCRIPTS)
+fuzz: fuzz-python
+
 # ---- benchmarks and demo ----------------------------------------------
 build/bench/%: bench/%.c build/libsynsim.a
 	@mkdir -p $(@D)

@@ -74,6 +74,84 @@ def test_cycles_collected_in_any_order(tmp_path, seed):
     assert "Exception ignored" not in proc.stderr, proc.stderr[-4000:]
 
 
+# The script of the issue that died with exit code 139 after printing its
+# result: a module-level function ties __main__'s globals into a cycle, so
+# the interpreter finalises the Simulator and the Connection in any order.
+EXIT_SCRIPT = """
+import synsim as ss
+
+def helper():
+    pass
+
+sim = ss.Simulator(seed=1)
+client, server = sim.add_host("client"), sim.add_host("server")
+sim.add_link(client, server, delay="10ms")
+server.listen(80)
+server.crash()
+conn = client.connect(server, 80)
+sim.run()
+print(conn.error)
+"""
+
+# Every shape of cycle a script makes, with 1 or 1,000 objects, dropped and
+# collected with the collector on or off (then at exit).
+SHAPES = textwrap.dedent("""
+    import gc, sys
+    import synsim as ss
+
+    shape, n, disabled = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+    if disabled:
+        gc.disable()
+    sim = ss.Simulator(seed=n)
+    g, h = sim.add_host("g"), sim.add_host("h")
+    link = sim.add_link(g, h, delay="1ms")
+    lis = g.listen(80, backlog=4096)
+    if shape == "sim-conn":
+        sim.keep = [h.connect(g, 80) for _ in range(n)]
+        for c in sim.keep:
+            c.sim = sim
+    elif shape == "sim-host":
+        sim.keep = [g, h] * n
+        g.sim_ref = sim
+    elif shape == "conn-listener":
+        conns = [h.connect(g, 80) for _ in range(n)]
+        lis.conns = conns
+        for c in conns:
+            c.lis = lis
+        del conns
+    elif shape == "apps":
+        sim.keep = [ss.apps.Clients(sim, h, g, 80, rate=1000, count=n), ss.apps.Server(sim, g, 81)]
+    elif shape == "captures":
+        sim.keep = [sim.capture(sys.argv[4] + f"/{i}.pcap", g, link) for i in range(min(n, 60))]
+    sim.run(until="50ms")
+    del sim, g, h, link, lis
+    gc.collect()
+    print("ok")
+""")
+
+
+def test_the_exit_script_ends_cleanly(tmp_path):
+    script = tmp_path / "exit.py"
+    script.write_text(EXIT_SCRIPT)
+    proc = subprocess.run([sys.executable, "-X", "dev", str(script)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+    assert (proc.returncode, proc.stdout) == (0, "ETIMEDOUT\n"), proc.stderr[-3000:]
+    assert "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize("disabled", [False, True], ids=["gc", "gc-disabled"])
+@pytest.mark.parametrize("n", [1, 1000])
+@pytest.mark.parametrize("shape", ["sim-conn", "sim-host", "conn-listener", "apps", "captures"])
+def test_every_cycle_shape_is_collected(tmp_path, shape, n, disabled):
+    script = tmp_path / "shapes.py"
+    script.write_text(SHAPES)
+    proc = subprocess.run([sys.executable, "-X", "dev", str(script), shape, str(n), "1" if disabled else "0",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+    assert (proc.returncode, proc.stdout) == (0, "ok\n"), proc.stderr[-3000:]
+    assert "Exception ignored" not in proc.stderr, proc.stderr[-3000:]
+
+
 def test_finalisers_in_every_order():
     """Call each finaliser path directly: the simulator's first, then a
     connection's release, and the reverse; neither touches freed memory."""

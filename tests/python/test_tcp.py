@@ -131,3 +131,21 @@ def test_connection_outlives_its_simulator():
     gc.collect()
     assert conn.state == "ESTABLISHED"
     assert conn.info["mss"] == 1448
+
+
+def test_send_past_the_stream_limit_and_closing_a_listener_twice(pair):
+    """More than 2**31 bytes in all is refused naming what is queued; a
+    listener closed twice is closed once, as a socket is."""
+    sim, client, server, _ = pair
+    lis = server.listen(80)
+    conn = client.connect(server, 80)
+    sim.run(until="1s")
+    conn.send(2**31 - 10)
+    with pytest.raises(ValueError, match=r"at most 2\*\*31 bytes in all .* 2147483638 are queued or sent already, "
+                                         r"so 11 more do not fit"):
+        conn.send(11)
+    conn.send(10)  # exactly to the limit
+    assert conn.info["bytes_sent"] == 2**31
+    lis.close()
+    lis.close()
+    assert lis.queues["accepted"] == 1

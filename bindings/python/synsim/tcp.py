@@ -184,8 +184,12 @@ class Listener(Handle):
         return f"<synsim.Listener {self._host.name}:{self.port}>"
 
     def close(self):
-        """Stop listening; pending half-open requests are dropped."""
-        check(_c.ss_tcp_listener_close(self._ptr), "close")
+        """Stop listening; pending half-open requests are dropped and
+        connections nobody accepted are reset.  Closing a closed listener
+        does nothing, as for a socket."""
+        rc = _c.ss_tcp_listener_close(self._ptr)
+        if rc != _c.SS_ESTATE:
+            check(rc, "close")
 
     @property
     def queues(self):
@@ -302,6 +306,9 @@ class Connection(Handle):
         rc = _c.ss_tcp_send(self._ptr, int(nbytes))
         if rc == _c.SS_ESTATE:
             raise RuntimeError(f"send: the connection is {self.state} and closing or closed")
+        if rc == _c.SS_ERANGE:
+            raise ValueError(f"nbytes: a connection carries at most 2**31 bytes in all (half the sequence space); "
+                             f"{self._info().bytes_sent} are queued or sent already, so {nbytes} more do not fit")
         check(rc, "nbytes")
         return self
 

@@ -60,6 +60,10 @@ int ss_sim_new(uint64_t seed, ss_sim **out);
  * included: captures are flushed and closed).  Not from inside a callback
  * of the simulator's own run.  NULL is ignored. */
 void ss_sim_free(ss_sim *sim);
+/* Blocks the core has allocated and not yet freed, in the whole process
+ * (every simulator of every thread): what leak checks compare before and
+ * after a simulator's life, from C and from Python. */
+long ss_alloc_outstanding(void);
 
 ss_time ss_sim_now(const ss_sim *sim);
 uint64_t ss_sim_seed(const ss_sim *sim);

@@ -87,7 +87,7 @@ int ss_tcp_connect_at(ss_node *host, uint32_t dst, uint16_t dport, ss_time at, c
 int ss_tcp_listen(ss_node *host, uint16_t port, int backlog, const ss_tcp_callbacks *cb, void *ctx,
                   ss_tcp_listener **out);
 /* Stop listening: pending half-open requests are dropped, connections
- * waiting in the accept queue are reset. */
+ * waiting in the accept queue are reset.  SS_ESTATE if already closed. */
 int ss_tcp_listener_close(ss_tcp_listener *listener);
 /* The application's accept policy: 0 accepts each connection as soon as
  * it completes (the default); a positive interval accepts one connection

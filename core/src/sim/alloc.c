@@ -2,17 +2,21 @@
 
 #include "synsim/error.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Process-wide, as malloc is; the tests run single-threaded. */
-static long outstanding;
-static long allocations;
+/* Process-wide, as malloc is.  Simulators may run in several threads at
+ * once (Python releases the GIL during a run), so the counts are atomic;
+ * relaxed order suffices for counts, and allocations are off the
+ * per-event path.  The failure countdown is a single-threaded test hook. */
+static atomic_long outstanding;
+static atomic_long allocations;
 static long fail_countdown = -1;
 
 static int should_fail(void)
 {
-    allocations++;
+    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
     if (fail_countdown < 0)
         return 0;
     if (fail_countdown == 0)
@@ -21,13 +25,15 @@ static int should_fail(void)
     return 0;
 }
 
+static void count_block(long delta) { atomic_fetch_add_explicit(&outstanding, delta, memory_order_relaxed); }
+
 void *ss_malloc(size_t size)
 {
     if (should_fail())
         return NULL;
     void *p = malloc(size ? size : 1);
     if (p)
-        outstanding++;
+        count_block(1);
     return p;
 }
 
@@ -37,7 +43,7 @@ void *ss_calloc(size_t count, size_t size)
         return NULL;
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p)
-        outstanding++;
+        count_block(1);
     return p;
 }
 
@@ -54,7 +60,7 @@ void ss_free(void *p)
 {
     if (!p)
         return;
-    outstanding--;
+    count_block(-1);
     free(p);
 }
 
@@ -86,6 +92,6 @@ int ss_reserve(void *array_address, size_t *cap, size_t need, size_t size, size_
     return 0;
 }
 
-long ss_alloc_outstanding(void) { return outstanding; }
-long ss_alloc_count(void) { return allocations; }
+long ss_alloc_outstanding(void) { return atomic_load_explicit(&outstanding, memory_order_relaxed); }
+long ss_alloc_count(void) { return atomic_load_explicit(&allocations, memory_order_relaxed); }
 void ss_alloc_fail_after(long n) { fail_countdown = n; }

@@ -37,7 +37,6 @@ char *ss_strdup(const char *s);
 int ss_reserve(void *array_address, size_t *cap, size_t need, size_t size, size_t first);
 
 /* Test hooks. */
-long ss_alloc_outstanding(void);          /* blocks allocated and not freed */
 void ss_alloc_fail_after(long n);         /* the (n+1)-th allocation from now fails; -1: none */
 long ss_alloc_count(void);                /* allocations made so far */
 

@@ -178,8 +178,10 @@ void tcp_listener_flush(ss_tcp_listener *l)
 
 int ss_tcp_listener_close(ss_tcp_listener *l)
 {
-    if (!l || l->closed)
+    if (!l)
         return SS_EINVAL;
+    if (l->closed)
+        return SS_ESTATE; /* as a second ss_tcp_close() */
     tcp_listener_drop_requests(l);
     /* inet_csk_listen_stop(): connections nobody accepted are reset. */
     ss_timer_cancel(l->stack->sim, &l->accept_timer);
