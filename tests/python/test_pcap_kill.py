@@ -2,6 +2,7 @@
 records reach the file whole, and are flushed during the run.  The one
 exception is SIGKILL inside a write(), where the kernel may stop at a page
 boundary: that cut is told apart and repaired with repair_capture()."""
+import os
 import random
 import shutil
 import signal
@@ -9,6 +10,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -86,7 +88,7 @@ def test_killed_capture_ends_at_a_record(tmp_path, how):
 
 def test_capture_is_flushed_during_and_after_run(tmp_path):
     """Whole records are on disk after run() returns, without closing the
-    capture.  (The once-a-second flush during a long run has no test yet.)"""
+    capture."""
     path = tmp_path / "live.pcap"
     sim = ss.Simulator(seed=1)
     a, b = sim.add_host("a"), sim.add_host("b")
@@ -98,6 +100,49 @@ def test_capture_is_flushed_during_and_after_run(tmp_path):
     sim.run(until="1s")
     n, parsed, size = records(path)
     assert n == cap.packets == 3 and parsed == size
+
+
+def test_capture_is_flushed_every_second_during_a_long_run(tmp_path):
+    """A long run whose capture sees too little to fill its buffer: a
+    thread watching the file (the GIL is released during run()) sees it grow
+    while run() is still going, again and again, at most about a second
+    apart; then it interrupts the run with SIGINT."""
+    path = tmp_path / "slow.pcap"
+    sim = ss.Simulator(seed=1)
+    a, b, c, d = (sim.add_host(n) for n in "abcd")
+    sim.add_link(a, b, delay="1ms")
+    sim.add_link(c, d, delay="1ms", queue=100_000)
+    ss.apps.Server(sim, b, 80)
+    ss.apps.Clients(sim, a, b, 80, rate=2, duration="100000s")  # about 1 KB per simulated second
+    ss.apps.SynFlood(sim, c, d, 80, rate=200_000, duration="100000s")  # makes the run slow, not captured
+    cap = sim.capture(path, a)
+    growth, done = [], threading.Event()
+
+    def watch():
+        start, size = time.monotonic(), path.stat().st_size
+        while not done.is_set() and time.monotonic() - start < 20:
+            now_size = path.stat().st_size
+            if now_size != size:
+                growth.append(time.monotonic() - start)
+                size = now_size
+                if len(growth) == 3:
+                    break
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sim.run(until="100000s")
+    finally:
+        done.set()
+        watcher.join()
+    assert len(growth) == 3, f"the file grew only at {growth} s while the run went on for 20 s"
+    gaps = [t1 - t0 for t0, t1 in zip([0] + growth, growth)]
+    assert max(gaps) < 2.5, gaps  # flushes come once a second (a loaded machine may be slow)
+    n, parsed, size = records(path)
+    assert parsed == size and 0 < n <= cap.packets
 
 
 def test_capture_closed_at_interpreter_exit(tmp_path):
