@@ -112,6 +112,7 @@ include tests/fuzz/fuzz.mk
 # with the sanitizers of the C suites; tests/python/random_scripts.py runs
 # on it with libasan preloaded (LeakSanitizer off: the interpreter keeps
 # memory at exit; the scripts check the core's own allocation count).
+# swig comes with the test extra of the venv.
 # make test runs 200 scripts (test_random_scripts.py); make fuzz-python
 # [PY_SCRIPTS=3000 PY_FIRST=0] as many as asked, and make fuzz runs it too.
 ASAN_PY := build/asan-py
@@ -126,7 +127,6 @@ ASAN_PY_ENV = LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) PYTHONPATH=$(ASAN
 asan-py: $(ASAN_PY)/.built
 $(ASAN_PY)/.built: $(VENV)/.installed bindings/synsim.i $(SRCS) $(HDRS) $(wildcard bindings/python/synsim/*.py experiments/*.py)
 	@rm -rf $(ASAN_PY) && mkdir -p $(ASAN_PY)/synsim/experiments
-	@[ -x $(VENV)/bin/swig ] || $(VPY) -m pip install -q swig
 	@cp bindings/python/synsim/*.py $(ASAN_PY)/synsim/ && cp experiments/*.py $(ASAN_PY)/synsim/experiments/
 	$(VENV)/bin/swig -python -Icore/include -outdir $(ASAN_PY)/synsim -o $(ASAN_PY)/synsim_wrap.c bindings/synsim.i
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Icore/include -Icore/src -I$(PY_INCLUDE) -O1 -g $(SANITIZE) \

@@ -86,15 +86,20 @@ def test_killed_capture_ends_at_a_record(tmp_path, how):
         path.unlink()  # each round writes tens of MB
 
 
-def test_capture_is_flushed_during_and_after_run(tmp_path):
-    """Whole records are on disk after run() returns, without closing the
-    capture."""
-    path = tmp_path / "live.pcap"
+def captured_pair(path):
+    """Hosts a and b over a 1 ms link, b listening on 80, a captured."""
     sim = ss.Simulator(seed=1)
     a, b = sim.add_host("a"), sim.add_host("b")
     sim.add_link(a, b, delay="1ms")
     b.listen(80)
-    cap = sim.capture(path, a)
+    return sim, a, b, sim.capture(path, a)
+
+
+def test_capture_is_flushed_during_and_after_run(tmp_path):
+    """Whole records are on disk after run() returns, without closing the
+    capture."""
+    path = tmp_path / "live.pcap"
+    sim, a, b, cap = captured_pair(path)
     assert path.stat().st_size == 24  # the header, at once
     a.connect(b, 80)
     sim.run(until="1s")
@@ -167,11 +172,7 @@ def test_capture_closed_at_interpreter_exit(tmp_path):
 
 def test_repair_capture_cuts_back_to_the_last_record(tmp_path):
     path = tmp_path / "cut.pcap"
-    sim = ss.Simulator(seed=1)
-    a, b = sim.add_host("a"), sim.add_host("b")
-    sim.add_link(a, b, delay="1ms")
-    b.listen(80)
-    cap = sim.capture(path, a)
+    sim, a, b, cap = captured_pair(path)
     a.connect(b, 80).send(5000)
     sim.run(until="1s")
     cap.close()

@@ -186,14 +186,22 @@ static void test_fin_wait_1_to_closing_to_time_wait(void)
     tf_free(f);
 }
 
-static void test_established_to_close_wait_to_last_ack_to_closed(void)
+/* An active open, then the peer's FIN at 1001: h ACKs it and is in
+ * CLOSE-WAIT.  Returns h's ISS. */
+static uint32_t open_then_peer_fin(struct tcpfix *f)
 {
-    struct tcpfix *f = tf_new();
     uint32_t iss = tf_open_active(f, NULL);
     tf_send(f, FIN | ACK, 1001, iss + 1, 0);
     tf_run(f, 3 * SS_MSEC);
     tf_expect(f, ACK, iss + 1, 1002);
     CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSE_WAIT);
+    return iss;
+}
+
+static void test_established_to_close_wait_to_last_ack_to_closed(void)
+{
+    struct tcpfix *f = tf_new();
+    uint32_t iss = open_then_peer_fin(f);
     CU_ASSERT_EQUAL(f->peer_closed, 1);
     CU_ASSERT_EQUAL(ss_tcp_close(f->conn), 0);
     CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_LAST_ACK);
@@ -563,11 +571,7 @@ static void test_data_and_fin_get_one_ack(void)
 static void test_second_fin_after_close_wait_is_dropped(void)
 {
     struct tcpfix *f = tf_new();
-    uint32_t iss = tf_open_active(f, NULL);
-    tf_send(f, FIN | ACK, 1001, iss + 1, 0);
-    tf_run(f, 3 * SS_MSEC);
-    tf_expect(f, ACK, iss + 1, 1002);
-    CU_ASSERT_EQUAL(ss_tcp_conn_state(f->conn), SS_TCP_CLOSE_WAIT);
+    uint32_t iss = open_then_peer_fin(f);
     tf_send(f, FIN | ACK, 1002, iss + 1, 0);
     tf_run(f, 3 * SS_MSEC);
     tf_expect_none(f);
