@@ -10,6 +10,11 @@ first try.  Plots: clients connected on their first SYN and handshake
 latency against attack rate, for each tcp_syncookies and backlog; the SYN
 queue (request records) over time.
 
+Runs are paired (common random numbers): the clients draw their arrivals
+from a stream named by what they are, so the runs of one seed see the very
+same clients whatever the attack rate, and paired.csv gives each attack's
+effect as the mean over seeds of (attacked - unattacked) with its 95% CI.
+
     python experiments/syn_flood.py [--quick] [--seeds N] [--out DIR] [--executor E]
 """
 import sys
@@ -23,7 +28,7 @@ if __package__ in (None, ""):  # run as a script
     __package__ = "experiments"
 
 import synsim as ss  # noqa: E402
-from synsim.stats import ci_table  # noqa: E402
+from synsim.stats import ci_table, paired_ci_table  # noqa: E402
 
 from .common import Output, parse_args, plt  # noqa: E402
 
@@ -112,6 +117,20 @@ def plot_queue(out, df):
     out.figure(fig, "syn_queue.png")
 
 
+PAIRED = ["clients", "first_try", "connected", "median_latency"]
+
+
+def paired(df):
+    """Each attack's effect on the clients against the unattacked run of the
+    same seed, tcp_syncookies and backlog: one row per metric and point."""
+    tables = []
+    for column in PAIRED:
+        t = paired_ci_table(df, ["syncookies", "backlog"], "attack_rate", 0, column)
+        t.insert(0, "metric", column)
+        tables.append(t)
+    return pd.concat(tables, ignore_index=True).rename(columns={"mean": "change"})
+
+
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv, default_seeds=5)
     out = Output(args.out, "syn_flood")
@@ -121,6 +140,7 @@ def main(argv=None):
     df = ss.sweep(run_one, grid, seeds=range(args.seeds), executor=args.executor, store=out.store(),
                   progress=not args.no_progress)
     out.csv(df.drop(columns=["syn_queue"]), "runs.csv")
+    out.csv(paired(df), "paired.csv")
     plot_outcome(out, df)
     plot_queue(out, df)
     out.report()

@@ -35,7 +35,8 @@ def test_clients_on_a_crashed_host_fail_alone():
     # failure drew nothing from the app's random stream
     _, calm = crash_restart_run(False)
     assert rec.start.tolist() == calm.start.tolist()
-    assert sim.now == pytest.approx(rec.closed.max(), abs=60)
+    # the run ended at most one TIME-WAIT (60 s) after the last client closed
+    assert rec.closed.max() <= sim.now <= rec.closed.max() + 60 + 1e-6
 
 
 def test_clients_that_can_never_connect_are_refused_when_built():
@@ -64,7 +65,7 @@ def test_times_at_the_edge_of_time_saturate():
     rare = ss.apps.Clients(sim, a, b, 80, rate=1e-300, count=3)
     late = ss.apps.Clients(sim, a, b, 81, rate=100, start=end - 3, duration=end)
     flood = ss.apps.SynFlood(sim, a, b, 82, rate=1, start=end - 3, duration=end)
-    first = ss.apps.Clients(sim, a, b, 80, rate=1000, count=3)
+    first = ss.apps.Clients(sim, a, b, 80, rate=1000, count=3, name="first")
     sim.run(until="10s")
     assert len(rare.records()) == 0
     assert server.queues["accepted"] == 1 and server.queues["accept_queue"] == 2  # the rest wait for good

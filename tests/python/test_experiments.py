@@ -3,6 +3,7 @@ results say what the experiment is about."""
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from synsim.experiments import handshake_latency, keepalive, syn_flood, synack_timeout
@@ -33,9 +34,17 @@ def test_handshake_latency(tmp_path):
 
 
 def test_syn_flood(tmp_path):
-    df = syn_flood.main(["--quick", "--out", str(tmp_path), "--no-progress", "--seeds", "1"])
-    assert {"runs.csv", "clients_vs_attack.png", "syn_queue.png"} <= set(files(tmp_path, "syn_flood"))
-    attacked = df[df.attack_rate == 10000]
+    df = syn_flood.main(["--quick", "--out", str(tmp_path), "--no-progress", "--seeds", "2"])
+    assert {"runs.csv", "paired.csv", "clients_vs_attack.png", "syn_queue.png"} <= set(files(tmp_path, "syn_flood"))
+    # paired runs: whatever the attack, the runs of one seed see the same clients
+    assert df.groupby("seed").clients.nunique().eq(1).all()
+    assert df.groupby("seed").clients.first().nunique() == 2
+    paired = pd.read_csv(tmp_path / "syn_flood" / "paired.csv")
+    assert set(paired.attack_rate) == {1000, 10000} and (paired.n == 2).all()
+    assert (paired[paired.metric == "clients"].change == 0).all()
+    no_cookies = paired[(paired.metric == "first_try") & (paired.syncookies == 0) & (paired.attack_rate == 10000)]
+    assert no_cookies.change.iloc[0] < -0.9
+    attacked = df[(df.attack_rate == 10000) & (df.seed == 0)]
     by_cookies = attacked.set_index("syncookies")
     assert by_cookies.loc[0, "first_try"] < 0.05
     assert by_cookies.loc[1, "first_try"] == 1.0 and by_cookies.loc[2, "first_try"] == 1.0

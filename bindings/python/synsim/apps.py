@@ -69,6 +69,28 @@ def _window(sim, start, stop, duration):
     return begin, end
 
 
+def _app_name(name):
+    """The caller's name of an app, which with the app's kind, host,
+    destination and port names its random stream."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string or None; got {type(name).__name__}")
+    if len(name.encode()) > _c.SS_APP_NAME_MAX or "\0" in name:
+        raise ValueError(f"name must be at most {_c.SS_APP_NAME_MAX} bytes without NUL; got {name!r}")
+    return name
+
+
+def _check_new(rc, app, host, dest, port, name):
+    """Raise for a failed app constructor; a second app of one identity
+    would draw exactly the first one's numbers."""
+    if rc == _c.SS_EEXIST:
+        dest = dest.name if isinstance(dest, Node) else dest
+        raise ValueError(f"name: a {app} from {host.name!r} to {dest!r} port {port} named {name!r} already "
+                         f"exists, and would draw the same random numbers; give each a different name=")
+    check(rc, app)
+
+
 def _errno_names(codes):
     """errno names for a column of codes, looked up once per distinct code."""
     names = {int(c): (_c.ss_tcp_errno_name(int(c)) or None) for c in np.unique(codes)}
@@ -77,7 +99,16 @@ def _errno_names(codes):
 
 class _App(Handle):
     """What the apps share: the C app is owned by the simulator, which the
-    app keeps alive; once the simulator is closed every use raises."""
+    app keeps alive; once the simulator is closed every use raises.
+
+    A Clients or a flood draws its random numbers from a stream named by
+    what it is: its kind, its host, the node it sends to (or the address
+    when no node holds it), the port, and `name` when given, for example
+    ``app:clients:client>server:80:web``.  Adding, removing or reordering
+    any other host, link or app never changes its draws: two runs that
+    differ only by a flood see the very same client arrivals (common random
+    numbers).  Two apps of the same kind, host, destination and port need
+    different names; the second with the same name raises ValueError."""
 
     @property
     def _ptr(self):
@@ -108,14 +139,19 @@ class Clients(_App):
         if not config.count and stop is None and duration is None:
             raise ValueError("give count, stop or duration: the clients would never stop arriving")
         config.request_bytes = _require_int(request_bytes, "request_bytes", 0, 2**31 - 1)
-        self.name = name if name is not None else f"clients{len(sim._apps)}"
+        self.name = _app_name(name)
         rc, ptr = _c.ss_app_clients_new(host._ptr, self.name, config)
-        check(rc, "Clients")
+        _check_new(rc, "Clients", host, server, port, self.name)
         self._sim, self._raw = sim, ptr
         sim._apps.append(self)
 
     def __len__(self):
         return _c.ss_app_clients_count(self._ptr)
+
+    @property
+    def stream(self):
+        """The name of the random stream the arrivals are drawn from."""
+        return _c.ss_app_clients_stream(self._ptr)
 
     def records(self):
         """One row per client so far: start, established, closed (seconds,
@@ -191,9 +227,9 @@ class _Flood(_App):
             raise ValueError(f"spoof must be an IPv4 prefix such as '198.18.0.0/15'; got {spoof!r}") from None
         config.prefix = int(net.network_address)
         config.prefix_len = net.prefixlen
-        self.name = name if name is not None else f"flood{len(sim._apps)}"
+        self.name = _app_name(name)
         rc, ptr = _c.ss_app_flood_new(host._ptr, self.name, config)
-        check(rc, type(self).__name__)
+        _check_new(rc, type(self).__name__, host, target, port, self.name)
         self._sim, self._raw = sim, ptr
         sim._apps.append(self)
 
@@ -201,6 +237,12 @@ class _Flood(_App):
     def sent(self):
         """Packets sent so far."""
         return _c.ss_app_flood_sent(self._ptr)
+
+    @property
+    def stream(self):
+        """The name of the random stream the forged sources, ports and
+        sequence numbers are drawn from."""
+        return _c.ss_app_flood_stream(self._ptr)
 
 
 class SynFlood(_Flood):

@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+/* The longest name an app may be given, in bytes. */
+#define SS_APP_NAME_MAX 63
+
 /* ---- clients: Poisson arrivals, each one connection ---------------------------- */
 
 typedef struct ss_app_clients ss_app_clients;
@@ -37,12 +40,22 @@ typedef struct ss_client_record {
     bool done;
 } ss_client_record;
 
-/* `name` names the app's random stream: two apps never share draws.
+/* An app's random stream is named by what it is: its kind, its host, the
+ * node holding the destination address (or that address), the port, and
+ * `name` when not NULL or "" (at most SS_APP_NAME_MAX bytes):
+ * "app:clients:HOST>SERVER:PORT[:NAME]".  Adding, removing or reordering
+ * any other host, link or app never changes its draws.  Two apps of one
+ * kind, host, destination and port must be told apart by `name`: the
+ * second with the same name is refused with SS_EEXIST, as it would draw
+ * exactly the first one's numbers.  ss_app_*_stream() returns the name.
+ *
  * SS_EINVAL for a rate not in (0, 1e12], port 0, stop before start, start
- * before now, and a server address of 0 or of `host` itself.  Once built,
+ * before now, a server address of 0 or of `host` itself, and a name that is
+ * too long.  Once built,
  * only a lack of memory fails a run (ss_sim_error()); every other failure
  * is the client's own error, in its record. */
 int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config *config, ss_app_clients **out);
+const char *ss_app_clients_stream(const ss_app_clients *app); /* "" for NULL */
 size_t ss_app_clients_count(const ss_app_clients *app);
 int ss_app_clients_record(const ss_app_clients *app, size_t index, ss_client_record *out);
 
@@ -75,8 +88,11 @@ typedef struct ss_flood_config {
 } ss_flood_config;
 
 /* Packets leave from `host` with forged source addresses and random ports
- * and sequence numbers; the replies go to addresses nobody holds. */
+ * and sequence numbers; the replies go to addresses nobody holds.  The
+ * stream is named as the clients' are, KIND "synflood" or "ackflood"
+ * (SS_EEXIST for a second flood of one identity and name). */
 int ss_app_flood_new(ss_node *host, const char *name, const ss_flood_config *config, ss_app_flood **out);
+const char *ss_app_flood_stream(const ss_app_flood *app); /* "" for NULL */
 uint64_t ss_app_flood_sent(const ss_app_flood *app);
 
 #ifdef __cplusplus

@@ -135,7 +135,7 @@ int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config 
     /* A server address of 0 or of the host itself could never be
      * connected to (ss_tcp_connect() refuses both): refused here, at once,
      * rather than at every arrival. */
-    if (!host || !name || !config || !out || !(config->rate > 0) || config->rate > 1e12 || config->port == 0 ||
+    if (!host || !config || !out || !(config->rate > 0) || config->rate > 1e12 || config->port == 0 ||
         config->start < 0 || config->stop < config->start || config->server == 0 ||
         config->server == ss_node_addr(host))
         return SS_EINVAL;
@@ -143,8 +143,11 @@ int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config 
     ss_sim *sim = ss_node_sim(host);
     if (config->start < ss_sim_now(sim))
         return SS_EINVAL;
-    int rc;
-    ss_app_clients *app = app_new(host, sizeof *app, "clients", name, clients_destroy, &rc);
+    char stream[APP_STREAM_MAX];
+    int rc = app_stream_name(stream, "clients", host, config->server, config->port, name);
+    if (rc < 0)
+        return rc;
+    ss_app_clients *app = app_new(host, sizeof *app, stream, clients_destroy, &rc);
     if (!app)
         return rc;
     app->config = *config;
@@ -152,6 +155,11 @@ int ss_app_clients_new(ss_node *host, const char *name, const ss_clients_config 
     schedule_next(app, config->start);
     *out = app;
     return 0;
+}
+
+const char *ss_app_clients_stream(const ss_app_clients *app)
+{
+    return app ? app->base.stream : "";
 }
 
 size_t ss_app_clients_count(const ss_app_clients *app)

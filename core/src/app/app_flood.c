@@ -76,7 +76,7 @@ static void flood_destroy(ss_sim *sim, struct app_base *base)
 
 int ss_app_flood_new(ss_node *host, const char *name, const ss_flood_config *config, ss_app_flood **out)
 {
-    if (!host || !name || !config || !out || !(config->rate > 0) || config->rate > 1e12 || config->port == 0 ||
+    if (!host || !config || !out || !(config->rate > 0) || config->rate > 1e12 || config->port == 0 ||
         config->prefix_len < 0 || config->prefix_len > 32 || config->start < 0 || config->duration < 0 ||
         (config->kind != SS_FLOOD_SYN && config->kind != SS_FLOOD_ACK))
         return SS_EINVAL;
@@ -84,8 +84,12 @@ int ss_app_flood_new(ss_node *host, const char *name, const ss_flood_config *con
     ss_sim *sim = ss_node_sim(host);
     if (config->start < ss_sim_now(sim))
         return SS_EINVAL;
-    int rc;
-    ss_app_flood *app = app_new(host, sizeof *app, "flood", name, flood_destroy, &rc);
+    char stream[APP_STREAM_MAX];
+    const char *kind = config->kind == SS_FLOOD_SYN ? "synflood" : "ackflood";
+    int rc = app_stream_name(stream, kind, host, config->target, config->port, name);
+    if (rc < 0)
+        return rc;
+    ss_app_flood *app = app_new(host, sizeof *app, stream, flood_destroy, &rc);
     if (!app)
         return rc;
     app->config = *config;
@@ -98,3 +102,5 @@ int ss_app_flood_new(ss_node *host, const char *name, const ss_flood_config *con
 }
 
 uint64_t ss_app_flood_sent(const ss_app_flood *app) { return app ? app->sent : 0; }
+
+const char *ss_app_flood_stream(const ss_app_flood *app) { return app ? app->base.stream : ""; }

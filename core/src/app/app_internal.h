@@ -14,14 +14,31 @@ struct app_base {
     void (*destroy)(ss_sim *sim, struct app_base *app);
     ss_sim *sim;
     ss_node *host;
-    ss_rng rng; /* stream "app:KIND:NAME": apps never share draws */
+    ss_rng rng;   /* drawn from the stream named `stream` */
+    char *stream; /* "" for an app that draws nothing */
 };
 
 typedef void (*app_destroy_fn)(ss_sim *sim, struct app_base *app);
 
-/* A zeroed app of `size` bytes on `host`, its stream seeded, registered
- * with the simulator (which frees it with `destroy`).  NULL and *rc set
- * when memory ran out. */
-void *app_new(ss_node *host, size_t size, const char *kind, const char *name, app_destroy_fn destroy, int *rc);
+/* An app's random stream is named by what the app is, never by when it
+ * was made:
+ *
+ *     app:KIND:HOST>DEST:PORT[:NAME]
+ *
+ * KIND "clients", "synflood" or "ackflood"; HOST the node it runs on; DEST
+ * the name of the node holding the destination address (the dotted address
+ * when no node holds it); NAME the caller's name, left out when NULL or "".
+ * Node names are unique, so the name depends on nothing but the app (see
+ * synsim/app.h).  SS_EINVAL for a NAME longer than SS_APP_NAME_MAX. */
+#define APP_STREAM_MAX (32 + 3 * (SS_APP_NAME_MAX + 1))
+int app_stream_name(char out[APP_STREAM_MAX], const char *kind, const ss_node *host, uint32_t dst, uint16_t port,
+                    const char *name);
+
+/* A zeroed app of `size` bytes on `host`, seeded from `stream` (NULL: an
+ * app that draws nothing) and registered with the simulator, which frees it
+ * with `destroy`.  NULL and *rc set, nothing changed, when memory ran out
+ * (SS_ENOMEM) or another app already draws from `stream` (SS_EEXIST: two
+ * apps of one identity would draw the same numbers). */
+void *app_new(ss_node *host, size_t size, const char *stream, app_destroy_fn destroy, int *rc);
 
 #endif

@@ -36,7 +36,7 @@ int ss_app_server_new(ss_node *host, uint16_t port, int backlog, ss_time accept_
         return SS_EINVAL;
     *out = NULL;
     int rc;
-    ss_app_server *app = app_new(host, sizeof *app, "server", "", server_destroy, &rc);
+    ss_app_server *app = app_new(host, sizeof *app, NULL, server_destroy, &rc); /* draws nothing */
     if (!app)
         return rc;
     /* From here the simulator owns the app, even if listening fails. */
