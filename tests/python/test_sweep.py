@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,7 +90,9 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     (dict(grid={"a": [1]}, seeds=[]), ValueError, "seeds"),
     (dict(grid={"a": [1]}, seeds=[-1]), ValueError, "seeds"),
     (dict(grid={"a": [1]}, executor="cloud"), ValueError, "executor"),
-    (dict(grid={"a": [object()]}), TypeError, "JSON"),
+    (dict(grid={"a": [object()]}), TypeError, r"grid\['a'\]: values must be numbers"),
+    (dict(grid={"a": [1]}, errors="ignore"), ValueError, "errors must be 'record' or 'raise'"),
+    (dict(grid={"a": [1]}, retry_failed=1), TypeError, "retry_failed"),
 ])
 def test_sweep_errors(kwargs, exc, words):
     with pytest.raises(exc, match=words):
@@ -119,3 +122,110 @@ def test_function_the_workers_cannot_receive_is_refused_not_hung():
     proc = subprocess.run([sys.executable, "-c", UNPICKLABLE], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["6"]
+
+
+def numpy_run(a, b, seed):
+    """Results of numpy and pandas types, and the Python ones JSON alone
+    would change (a tuple, a dict with integer keys)."""
+    return {"i": np.int64(a * 10 + seed), "f": np.float32(b), "u8": np.uint8(255), "flag": np.bool_(a > 1),
+            "arr": np.arange(3, dtype=np.int16) + np.int16(a), "m": np.eye(2) * b, "when": pd.Timestamp("2026-12-08"),
+            "s": pd.Series([1.5, 2.5], index=["x", "y"]), "pair": (a, "x"), "by_port": {80: a},
+            "huge": 2**70, "nan": float("nan"), "text": f"run {a}"}
+
+
+def test_numpy_and_pandas_values_in_grids_and_results(tmp_path):
+    """A grid of np.arange, np.float64 and a pandas Series; results of numpy
+    and pandas types: stored losslessly, the same types fresh or resumed."""
+    store = tmp_path / "np.sqlite"
+    grid = {"a": np.arange(1, 3), "b": pd.Series([np.float64(0.5), np.float64(0.25)])}
+    fresh = ss.sweep(numpy_run, grid, seeds=[0, 1], executor="serial", store=store, progress=False)
+    resumed = ss.sweep(numpy_run, grid, seeds=[0, 1], executor="serial", store=store, progress=False)
+    again = ss.sweep(numpy_run, {"a": [1, 2], "b": [0.5, 0.25]}, seeds=[0, 1], executor="serial", store=store,
+                     progress=False)
+    pooled = ss.sweep(numpy_run, grid, seeds=[0, 1], progress=False)
+    assert len(fresh) == 8 and fresh.i.tolist() == [10, 11, 10, 11, 20, 21, 20, 21]
+    for other in (resumed, again, pooled):
+        assert list(other.dtypes) == list(fresh.dtypes)
+        for column in fresh.columns:
+            for x, y in zip(fresh[column], other[column]):
+                assert type(x) is type(y), column
+                if column == "s":
+                    pd.testing.assert_series_equal(x, y)
+                elif column in ("arr", "m"):
+                    assert x.dtype == y.dtype and x.shape == y.shape and (x == y).all()
+                elif column != "nan":
+                    assert x == y, column
+    row = resumed.iloc[0]
+    assert type(row.u8) is np.uint8 and type(row.f) is np.float32 and type(row.flag) is np.bool_
+    assert row.arr.dtype == np.int16 and row.pair == (1, "x") and row.by_port == {80: 1}
+    assert row.huge == 2**70 and row.when == pd.Timestamp("2026-12-08")
+    assert fresh.i.dtype == np.int64 and fresh.f.dtype == np.float32
+    # the store is readable without synsim: plain values stay plain JSON
+    text = sqlite3.connect(store).execute("SELECT result FROM runs LIMIT 1").fetchone()[0]
+    assert '"text": "run ' in text and '"__ndarray__": "<i8"' in text
+
+
+def flaky_run(n, seed):
+    if n == 2:
+        raise ZeroDivisionError(f"point {n} seed {seed} fails")
+    return {"value": n * 10 + seed}
+
+
+def test_a_failing_run_is_a_row_and_the_sweep_goes_on(tmp_path):
+    store = tmp_path / "f.sqlite"
+    for executor in ("serial", None):
+        with pytest.warns(RuntimeWarning, match=r"sweep: 2 of 6 runs failed \(the first: ZeroDivisionError: point 2"):
+            df = ss.sweep(flaky_run, {"n": [1, 2, 3]}, seeds=[0, 1], executor=executor, progress=False)
+        assert df.value.tolist()[:2] == [10, 11] and df.value.tolist()[4:] == [30, 31]
+        assert df.value[2:4].isna().all()
+        assert df.run_error.fillna("").tolist() == ["", "", "ZeroDivisionError: point 2 seed 0 fails",
+                                                    "ZeroDivisionError: point 2 seed 1 fails", "", ""]
+        assert "in flaky_run" in df.run_traceback[2] and "ZeroDivisionError" in df.run_traceback[2]
+        assert df.run_traceback[[0, 1, 4, 5]].isna().all()
+    with pytest.raises(ZeroDivisionError, match="point 2 seed 0"):
+        ss.sweep(flaky_run, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, errors="raise",
+                 progress=False)
+    assert sqlite3.connect(store).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2  # kept what finished
+    with pytest.warns(RuntimeWarning, match="2 of 6 runs failed"):
+        ss.sweep(flaky_run, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, progress=False)
+    calls = []
+
+    def fixed(n, seed):
+        calls.append((n, seed))
+        return {"value": n * 10 + seed}
+
+    with pytest.warns(RuntimeWarning, match="2 of 6 runs failed"):  # stored failures are kept ...
+        ss.sweep(fixed, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, progress=False)
+    assert calls == []
+    df = ss.sweep(fixed, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, retry_failed=True,
+                  progress=False)  # ... unless asked
+    assert calls == [(2, 0), (2, 1)] and df.value.tolist() == [10, 11, 20, 21, 30, 31]
+    assert df.run_error.isna().all()
+
+
+def test_a_result_that_hides_a_parameter_or_cannot_be_stored_fails_its_run():
+    with pytest.warns(RuntimeWarning, match="2 of 2 runs failed"):
+        df = ss.sweep(lambda n, seed: {"n": 5}, {"n": [1]}, seeds=[0, 1], executor="serial", progress=False)
+    assert df.run_error[0] == "ValueError: the result's keys ['n'] are names of parameters or of the sweep's own columns"
+    with pytest.warns(RuntimeWarning, match="cannot be stored"):
+        df = ss.sweep(lambda n, seed: {"f": lambda: 0}, {"n": [1]}, executor="serial", progress=False)
+    assert df.n.tolist() == [1] and "cannot be pickled" in df.run_error[0]
+
+
+def test_a_corrupt_store_is_named_with_what_to_do(tmp_path):
+    store = tmp_path / "broken.sqlite"
+    store.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ValueError, match=r"store: '.*broken.sqlite' is not a sweep store .*move it away"):
+        ss.sweep(flaky_run, {"n": [1]}, executor="serial", store=store, progress=False)
+
+
+def test_a_store_of_an_older_synsim_is_read(tmp_path):
+    store = tmp_path / "old.sqlite"
+    db = sqlite3.connect(store)
+    db.execute("CREATE TABLE runs (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
+    db.execute("INSERT INTO runs VALUES (?, ?)", ('{"n": 1, "seed": 0}', '{"value": 99}'))
+    db.commit()
+    db.close()
+    with pytest.warns(RuntimeWarning, match="1 of 3"):
+        df = ss.sweep(flaky_run, {"n": [1, 2, 3]}, executor="serial", store=store, progress=False)
+    assert df.value.tolist()[0] == 99 and df.value.tolist()[2] == 30

@@ -15,16 +15,27 @@ serial, process-pool and Dask runs give identical tables.  With `store`, each
 result is committed to SQLite as soon as its run finishes; calling again
 with the same store runs only what is missing, so a sweep interrupted by
 Ctrl-C or a killed process loses nothing.
+
+Grid values and results may be numpy scalars and arrays and pandas values;
+a result comes back with the same types whether it was run now or read
+from the store (synsim.store).  A run that raises does not end the sweep:
+its row has the exception in ``run_error`` and its traceback in
+``run_traceback`` (missing, ``isna()``, for runs that succeeded), the rest run, and a
+RuntimeWarning counts the failures at the end; ``errors="raise"`` stops at
+the first instead.  Stored failures are kept on resume unless
+``retry_failed=True``.
 """
 import concurrent.futures as cf
 import itertools
-import json
 import numbers
 import os
 import pickle
-import sqlite3
+import traceback
+import warnings
 
 import pandas as pd
+
+from .store import Store, dumps, loads, run_key
 
 __all__ = ["sweep"]
 
@@ -58,38 +69,29 @@ def _runs(grid, seeds):
     return runs
 
 
-def _key(params):
-    try:
-        return json.dumps(params, sort_keys=True)
-    except TypeError:
-        raise TypeError("grid values must be JSON-serialisable (numbers, strings, lists, dicts)") from None
+RUN_COLUMNS = ("run_error", "run_traceback")
 
 
-def _call(fn, params):
-    """Run one point; a result that is not a dict becomes {"result": value}."""
-    result = fn(**params)
+def _result_dict(result, params):
+    """A result that is not a dict becomes {"result": value}; its names may
+    not hide a parameter or the sweep's own columns."""
     if not isinstance(result, dict):
         result = {"result": result}
+    taken = sorted(set(result) & (set(params) | set(RUN_COLUMNS)))
+    if taken:
+        raise ValueError(f"the result's keys {taken} are names of parameters or of the sweep's own columns")
     return result
 
 
-class _Store:
-    """Results on disk: one row per run, keyed by its parameters."""
-
-    def __init__(self, path):
-        self.db = sqlite3.connect(os.fspath(path))
-        self.db.execute("CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
-        self.db.commit()
-
-    def done(self):
-        return {k: json.loads(r) for k, r in self.db.execute("SELECT key, result FROM runs")}
-
-    def put(self, key, result):
-        self.db.execute("INSERT OR REPLACE INTO runs (key, result) VALUES (?, ?)", (key, json.dumps(result)))
-        self.db.commit()
-
-    def close(self):
-        self.db.close()
+def _call(fn, params, catch=True):
+    """Run one point: (result, None, None), or (None, error, traceback) for
+    a run that raised when failures are recorded (`catch`)."""
+    try:
+        return _result_dict(fn(**params), params), None, None
+    except Exception as exc:
+        if not catch:
+            raise
+        return None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
 
 
 class _Progress:
@@ -122,7 +124,7 @@ def _is_dask_client(obj):
     return type(obj).__name__ == "Client" and type(obj).__module__.startswith("distributed")
 
 
-def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
+def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors="record", retry_failed=False):
     """Run ``fn(**params, seed=seed)`` for every combination of `grid` and
     every seed and return a pandas DataFrame with one row per run: the
     parameters, the seed, and the items of the dict `fn` returned.
@@ -133,30 +135,57 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True):
     function) for anything but "serial".
     store: a SQLite file; finished runs are kept there and not run again.
     progress: show a tqdm progress bar (runs done, rate, time left).
+    errors: "record" (a run that raises becomes a row with run_error and
+    run_traceback, and a warning counts them at the end) or "raise" (the
+    first exception ends the sweep; the runs finished before it are kept).
+    retry_failed: run again the failures found in the store.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable; got {type(fn).__name__}")
+    if errors not in ("record", "raise"):
+        raise ValueError(f"errors must be 'record' or 'raise'; got {errors!r}")
+    if not isinstance(retry_failed, bool):
+        raise TypeError(f"retry_failed must be True or False; got {type(retry_failed).__name__}")
     runs = _runs(grid, seeds)
-    keys = [_key(p) for p in runs]
-    db = _Store(store) if store is not None else None
-    results = db.done() if db else {}
-    missing = [(k, p) for k, p in zip(keys, runs) if k not in results]
+    keys = [run_key(p) for p in runs]
+    db = Store(store) if store is not None else None
+    outcomes = db.done() if db else {}
+    if retry_failed:
+        outcomes = {k: o for k, o in outcomes.items() if o[1] is None}
+    missing = [(k, p) for k, p in zip(keys, runs) if k not in outcomes]
     bar = _Progress(progress, len(runs), len(runs) - len(missing))
 
-    def finished(key, result):
-        results[key] = result
+    def finished(key, outcome):
+        result, error, tb = outcome
+        try:  # what the store would give back, so that fresh and resumed rows are alike
+            result = loads(dumps(result))
+        except TypeError as exc:
+            result, error, tb = None, f"TypeError: {exc}", None
+        outcomes[key] = (result, error, tb)
         if db:
-            db.put(key, result)
+            db.put(key, outcomes[key])
         bar.update()
 
     try:
         if missing:
-            _execute(fn, missing, executor, finished)
+            _execute(fn, missing, executor, finished, errors == "record")
     finally:
         bar.close()
         if db:
             db.close()
-    rows = [dict(p, **results[k]) for k, p in zip(keys, runs)]
+    return _table(runs, keys, outcomes)
+
+
+def _table(runs, keys, outcomes):
+    rows, failed = [], []
+    for key, params in zip(keys, runs):
+        result, error, tb = outcomes[key]
+        rows.append(dict(params, **(result or {}), run_error=error, run_traceback=tb))
+        if error is not None:
+            failed.append(error)
+    if failed:
+        warnings.warn(f"sweep: {len(failed)} of {len(runs)} runs failed (the first: {failed[0]}); their rows "
+                      "have the exception in run_error and run_traceback", RuntimeWarning, stacklevel=3)
     return pd.DataFrame(rows)
 
 
@@ -171,10 +200,10 @@ def _require_picklable(fn):
                         "the top level of a module or script, or pass executor='serial'") from None
 
 
-def _execute(fn, missing, executor, finished):
+def _execute(fn, missing, executor, finished, catch):
     if executor == "serial":
         for key, params in missing:
-            finished(key, _call(fn, params))
+            finished(key, _call(fn, params, catch))
         return
     if executor is None or isinstance(executor, cf.Executor):
         if not isinstance(executor, cf.ThreadPoolExecutor):
@@ -184,7 +213,7 @@ def _execute(fn, missing, executor, finished):
         futures = {}
         try:
             for key, params in missing:
-                futures[pool.submit(_call, fn, params)] = key
+                futures[pool.submit(_call, fn, params, catch)] = key
             for future in cf.as_completed(futures):
                 finished(futures[future], future.result())
         except BaseException:
@@ -200,7 +229,7 @@ def _execute(fn, missing, executor, finished):
         _require_picklable(fn)
         client, own = _dask_client(executor)
         try:
-            futures = {client.submit(_call, fn, params, pure=False): key for key, params in missing}
+            futures = {client.submit(_call, fn, params, catch, pure=False): key for key, params in missing}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
         finally:
