@@ -77,9 +77,12 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     proc.wait()
     assert 4 <= done < 16
     grid = {"synack_retries": list(range(8))}
-    resumed = ss.sweep(synack_run, grid, seeds=[0, 1], executor="serial", store=store, progress=False)
+    # the killed sweep ran a slowed wrapper: its runs stand for synack_run's on purpose
+    resumed = ss.sweep(synack_run, grid, seeds=[0, 1], executor="serial", store=store, reuse="params",
+                       progress=False)
     whole = ss.sweep(synack_run, grid, seeds=[0, 1], executor="serial", progress=False)
-    pd.testing.assert_frame_equal(resumed, whole)
+    assert resumed.run_reused.sum() >= done and not whole.run_reused.any()
+    pd.testing.assert_frame_equal(resumed.drop(columns="run_reused"), whole.drop(columns="run_reused"))
 
 
 @pytest.mark.parametrize("kwargs,exc,words", [
@@ -93,6 +96,7 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     (dict(grid={"a": [object()]}), TypeError, r"grid\['a'\]: values must be numbers"),
     (dict(grid={"a": [1]}, errors="ignore"), ValueError, "errors must be 'record' or 'raise'"),
     (dict(grid={"a": [1]}, retry_failed=1), TypeError, "retry_failed"),
+    (dict(grid={"a": [1]}, reuse="always"), ValueError, "reuse must be 'provenance' or 'params'"),
 ])
 def test_sweep_errors(kwargs, exc, words):
     with pytest.raises(exc, match=words):
@@ -153,13 +157,14 @@ def test_numpy_and_pandas_values_in_grids_and_results(tmp_path):
                     pd.testing.assert_series_equal(x, y)
                 elif column in ("arr", "m"):
                     assert x.dtype == y.dtype and x.shape == y.shape and (x == y).all()
-                elif column != "nan":
+                elif column not in ("nan", "run_reused"):
                     assert x == y, column
     row = resumed.iloc[0]
     assert type(row.u8) is np.uint8 and type(row.f) is np.float32 and type(row.flag) is np.bool_
     assert row.arr.dtype == np.int16 and row.pair == (1, "x") and row.by_port == {80: 1}
     assert row.huge == 2**70 and row.when == pd.Timestamp("2026-12-08")
     assert fresh.i.dtype == np.int64 and fresh.f.dtype == np.float32
+    assert not fresh.run_reused.any() and resumed.run_reused.all() and again.run_reused.all()
     # the store is readable without synsim: plain values stay plain JSON
     text = sqlite3.connect(store).execute("SELECT result FROM runs LIMIT 1").fetchone()[0]
     assert '"text": "run ' in text and '"__ndarray__": "<i8"' in text
@@ -194,11 +199,13 @@ def test_a_failing_run_is_a_row_and_the_sweep_goes_on(tmp_path):
         calls.append((n, seed))
         return {"value": n * 10 + seed}
 
+    # (reuse="params": the stored runs stand for those of `fixed`)
     with pytest.warns(RuntimeWarning, match="2 of 6 runs failed"):  # stored failures are kept ...
-        ss.sweep(fixed, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, progress=False)
+        ss.sweep(fixed, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, reuse="params",
+                 progress=False)
     assert calls == []
     df = ss.sweep(fixed, {"n": [1, 2, 3]}, seeds=[0, 1], executor="serial", store=store, retry_failed=True,
-                  progress=False)  # ... unless asked
+                  reuse="params", progress=False)  # ... unless asked
     assert calls == [(2, 0), (2, 1)] and df.value.tolist() == [10, 11, 20, 21, 30, 31]
     assert df.run_error.isna().all()
 
@@ -226,6 +233,122 @@ def test_a_store_of_an_older_synsim_is_read(tmp_path):
     db.execute("INSERT INTO runs VALUES (?, ?)", ('{"n": 1, "seed": 0}', '{"value": 99}'))
     db.commit()
     db.close()
+    with pytest.warns(RuntimeWarning, match="1 of 3"):  # its runs have no provenance: kept only on purpose
+        df = ss.sweep(flaky_run, {"n": [1, 2, 3]}, executor="serial", store=store, reuse="params", progress=False)
+    assert df.value.tolist()[0] == 99 and df.value.tolist()[2] == 30
+    assert df.run_reused.tolist() == [True, False, False]
     with pytest.warns(RuntimeWarning, match="1 of 3"):
         df = ss.sweep(flaky_run, {"n": [1, 2, 3]}, executor="serial", store=store, progress=False)
-    assert df.value.tolist()[0] == 99 and df.value.tolist()[2] == 30
+    assert df.value.tolist()[0] == 10 and not df.run_reused[0]
+
+
+MODULE = """
+SCALE = {scale}
+
+
+def helper(n):
+    return n * SCALE
+
+
+def unrelated():
+    return {unrelated!r}
+
+
+def run(n, seed):
+    return {{"value": helper(n) + seed{extra}}}
+"""
+
+
+def load_module(tmp_path, name, **fields):
+    import importlib
+    fields = dict({"scale": 10, "unrelated": "a", "extra": ""}, **fields)
+    (tmp_path / f"{name}.py").write_text(MODULE.format(**fields))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.invalidate_caches()
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_a_changed_run_function_is_run_again(tmp_path):
+    """The issue's case: a sweep on the same store after the run function's
+    body changed returned the old rows and ran nothing."""
+    store = tmp_path / "p.sqlite"
+    grid = {"n": [1, 2, 3]}
+
+    def sweep(module, **kw):
+        return ss.sweep(module.run, grid, seeds=[0, 1], executor="serial", store=store, progress=False, **kw)
+
+    first = sweep(load_module(tmp_path, "runmod"))
+    assert first.value.tolist() == [10, 11, 20, 21, 30, 31] and not first.run_reused.any()
+    assert sweep(load_module(tmp_path, "runmod")).run_reused.all()  # the same code: all reused
+    assert sweep(load_module(tmp_path, "runmod", unrelated="b")).run_reused.all()  # an unrelated edit
+    changed = sweep(load_module(tmp_path, "runmod", extra=" + 1000"))  # the body changed
+    assert not changed.run_reused.any() and changed.value.tolist()[0] == 1010
+    scaled = sweep(load_module(tmp_path, "runmod", extra=" + 1000", scale=100))  # a constant it reads (via helper)
+    assert not scaled.run_reused.any() and scaled.value.tolist()[0] == 1100
+    kept = sweep(load_module(tmp_path, "runmod", extra=" + 5"), reuse="params")  # old rows kept on purpose
+    assert kept.run_reused.all() and kept.value.tolist()[0] == 1100
+
+
+def test_each_stored_run_records_its_provenance(tmp_path):
+    import platform
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    module = load_module(tmp_path, "provmod")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "provmod.py"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                   check=True)
+    commit = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    store = tmp_path / "prov.sqlite"
+    ss.sweep(module.run, {"n": [1, 2]}, seeds=[0], executor="serial", store=store, progress=False)
+    runs = ss.stored_runs(store).sort_values("n").reset_index(drop=True)
+    assert runs.n.tolist() == [1, 2] and runs.seed.tolist() == [0, 0] and runs.value.tolist() == [10, 20]
+    assert (runs.prov_synsim_version == ss.__version__).all()
+    assert runs.prov_synsim_build.str.fullmatch("[0-9a-f]{32}").all()
+    assert runs.prov_code.nunique() == 1 and len(runs.prov_code[0]) == 32
+    assert (runs.prov_git_commit == commit).all() and not runs.prov_git_dirty.any()
+    assert (runs.prov_host == platform.node()).all() and (runs.prov_python == platform.python_version()).all()
+    assert (runs.prov_numpy == np.__version__).all()
+    started = pd.to_datetime(runs.prov_started)
+    assert (abs(pd.Timestamp.now(tz="UTC") - started) < pd.Timedelta("5min")).all()
+    assert (runs.prov_wall_s >= 0).all() and (runs.prov_wall_s < 60).all()
+    with pytest.raises(ValueError, match="does not exist"):
+        ss.stored_runs(tmp_path / "none.sqlite")
+
+
+ORPHANS = """
+import os, sys, time
+import synsim as ss
+def slow(n, seed):
+    open(os.path.join({dir!r}, f"worker-{{os.getpid()}}"), "w").close()
+    time.sleep(60)
+    return {{"n": n}}
+if __name__ == "__main__":
+    ss.sweep(slow, {{"n": [1, 2]}}, seeds=[0], executor=None, progress=False)
+"""
+
+
+def test_no_worker_outlives_a_killed_sweep(tmp_path):
+    """kill -9 of a sweep's parent: its pool workers are gone at once, not
+    after their 60 s runs."""
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHANS.format(dir=str(tmp_path)))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
+    deadline = time.time() + 60
+    pids, workers = [], min(2, os.cpu_count() or 1)
+    while time.time() < deadline and len(pids) < workers:
+        time.sleep(0.1)
+        pids = [int(f.name.split("-")[1]) for f in tmp_path.iterdir() if f.name.startswith("worker-")]
+    assert len(pids) == workers, "the workers never started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 5
+    alive = pids
+    while alive and time.time() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and
+                 open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+    assert not alive, f"workers {alive} outlived their sweep"

@@ -15,11 +15,11 @@ from . import apps
 from .flags import flags_text
 from .pcapfile import capture_records, repair_capture
 from .simulator import Capture, Host, Link, Node, Router, Simulator
-from .sweep import sweep
+from .sweep import stored_runs, sweep
 from .units import parse_rate, parse_time
 
 __version__ = "0.1.0"
 
-__all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "sweep", "parse_time", "parse_rate", "flags_text",
+__all__ = ["Simulator", "Node", "Host", "Router", "Link", "Capture", "apps", "sweep", "stored_runs", "parse_time", "parse_rate", "flags_text",
            "capture_records", "repair_capture",
            "__version__"]

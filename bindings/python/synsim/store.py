@@ -112,12 +112,13 @@ def loads(text):
 
 # Columns of the runs table after the key; a store made by an older synsim
 # gains the missing ones (NULL for its rows) when opened.
-COLUMNS = {"result": "TEXT", "error": "TEXT", "traceback": "TEXT"}
+COLUMNS = {"result": "TEXT", "error": "TEXT", "traceback": "TEXT", "identity_hash": "TEXT", "provenance": "TEXT"}
 
 
 class Store:
     """Runs on disk, one row per key, each committed as it finishes: the
-    result ("null" for a failed run) or the error and its traceback."""
+    result ("null" for a failed run) or the error and its traceback, the
+    hash of the run's identity and its provenance (synsim.provenance)."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
@@ -134,14 +135,17 @@ class Store:
                              "away or give another store= path, and the sweep starts afresh there") from None
 
     def done(self):
-        """{key: (result, error, traceback)} for every stored run."""
-        rows = self.db.execute("SELECT key, result, error, traceback FROM runs")
-        return {k: (loads(r), e, t) for k, r, e, t in rows}
+        """{key: outcome} for every stored run; an outcome is a dict of
+        result, error, traceback, identity_hash and provenance."""
+        rows = self.db.execute("SELECT key, result, error, traceback, identity_hash, provenance FROM runs")
+        return {k: {"result": loads(r), "error": e, "traceback": t, "identity_hash": h,
+                    "provenance": None if p is None else json.loads(p)} for k, r, e, t, h, p in rows}
 
     def put(self, key, outcome):
-        result, error, tb = outcome
-        self.db.execute("INSERT OR REPLACE INTO runs (key, result, error, traceback) VALUES (?, ?, ?, ?)",
-                        (key, dumps(result), error, tb))
+        self.db.execute("INSERT OR REPLACE INTO runs (key, result, error, traceback, identity_hash, provenance) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, dumps(outcome["result"]), outcome["error"], outcome["traceback"],
+                         outcome["identity_hash"], json.dumps(outcome["provenance"], sort_keys=True)))
         self.db.commit()
 
     def close(self):

@@ -24,20 +24,35 @@ its row has the exception in ``run_error`` and its traceback in
 RuntimeWarning counts the failures at the end; ``errors="raise"`` stops at
 the first instead.  Stored failures are kept on resume unless
 ``retry_failed=True``.
+
+Each stored run records its provenance (synsim.provenance): synsim's
+version and build, a hash of the run function's code and of what it uses
+from its module, the git commit, the machine, Python and numpy, the start
+and wall time.  A stored run is reused only when its code and synsim are
+the ones running now; otherwise it is run again.  ``reuse="params"`` keeps
+every stored run whose parameters match, on purpose.  The ``run_reused``
+column says which rows came from the store; ``stored_runs(store)`` reads a
+store with the provenance of every run.
 """
 import concurrent.futures as cf
 import itertools
 import numbers
+import datetime
+import json
 import os
 import pickle
+import signal
+import threading
+import time
 import traceback
 import warnings
 
 import pandas as pd
 
+from . import provenance
 from .store import Store, dumps, loads, run_key
 
-__all__ = ["sweep"]
+__all__ = ["sweep", "stored_runs"]
 
 
 def _runs(grid, seeds):
@@ -69,7 +84,7 @@ def _runs(grid, seeds):
     return runs
 
 
-RUN_COLUMNS = ("run_error", "run_traceback")
+RUN_COLUMNS = ("run_reused", "run_error", "run_traceback")
 
 
 def _result_dict(result, params):
@@ -84,14 +99,21 @@ def _result_dict(result, params):
 
 
 def _call(fn, params, catch=True):
-    """Run one point: (result, None, None), or (None, error, traceback) for
-    a run that raised when failures are recorded (`catch`)."""
+    """Run one point, in the worker: its outcome (result, or error and
+    traceback for a run that raised when failures are recorded (`catch`))
+    and where and when it ran."""
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    clock = time.perf_counter()
+    outcome = {"result": None, "error": None, "traceback": None}
     try:
-        return _result_dict(fn(**params), params), None, None
+        outcome["result"] = _result_dict(fn(**params), params)
     except Exception as exc:
         if not catch:
             raise
-        return None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        outcome.update(error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    outcome["run"] = dict(provenance.machine(), started=started, wall_s=round(time.perf_counter() - clock, 6),
+                          synsim=provenance.synsim_build())
+    return outcome
 
 
 class _Progress:
@@ -124,10 +146,12 @@ def _is_dask_client(obj):
     return type(obj).__name__ == "Client" and type(obj).__module__.startswith("distributed")
 
 
-def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors="record", retry_failed=False):
+def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors="record", retry_failed=False,
+          reuse="provenance"):
     """Run ``fn(**params, seed=seed)`` for every combination of `grid` and
     every seed and return a pandas DataFrame with one row per run: the
-    parameters, the seed, and the items of the dict `fn` returned.
+    parameters, the seed, the items of the dict `fn` returned, and
+    run_reused, run_error and run_traceback.
 
     executor: None (a process pool on every core), "serial", any
     concurrent.futures.Executor, "dask://HOST:PORT" or a dask.distributed
@@ -139,6 +163,9 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors
     run_traceback, and a warning counts them at the end) or "raise" (the
     first exception ends the sweep; the runs finished before it are kept).
     retry_failed: run again the failures found in the store.
+    reuse: "provenance" (a stored run stands only if it was made by the
+    same code and synsim build) or "params" (any stored run of the same
+    parameters stands, whatever made it).
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable; got {type(fn).__name__}")
@@ -146,24 +173,30 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors
         raise ValueError(f"errors must be 'record' or 'raise'; got {errors!r}")
     if not isinstance(retry_failed, bool):
         raise TypeError(f"retry_failed must be True or False; got {type(retry_failed).__name__}")
+    if reuse not in ("provenance", "params"):
+        raise ValueError(f"reuse must be 'provenance' or 'params'; got {reuse!r}")
     runs = _runs(grid, seeds)
     keys = [run_key(p) for p in runs]
+    identity, identity_hash = provenance.identity(fn)
+    git = provenance.git_state(fn)
     db = Store(store) if store is not None else None
-    outcomes = db.done() if db else {}
-    if retry_failed:
-        outcomes = {k: o for k, o in outcomes.items() if o[1] is None}
+    stored = db.done() if db else {}
+    outcomes = {k: dict(o, reused=True) for k, o in stored.items()
+                if (reuse == "params" or o["identity_hash"] == identity_hash)
+                and not (retry_failed and o["error"] is not None)}
     missing = [(k, p) for k, p in zip(keys, runs) if k not in outcomes]
     bar = _Progress(progress, len(runs), len(runs) - len(missing))
 
-    def finished(key, outcome):
-        result, error, tb = outcome
+    def finished(key, params, outcome):
         try:  # what the store would give back, so that fresh and resumed rows are alike
-            result = loads(dumps(result))
+            outcome["result"] = loads(dumps(outcome["result"]))
         except TypeError as exc:
-            result, error, tb = None, f"TypeError: {exc}", None
-        outcomes[key] = (result, error, tb)
+            outcome.update(result=None, error=f"TypeError: {exc}", traceback=None)
+        outcome.update(identity_hash=identity_hash, reused=False,
+                       provenance=dict(outcome.pop("run"), identity=identity, git=git))
+        outcomes[key] = outcome
         if db:
-            db.put(key, outcomes[key])
+            db.put(key, outcome)
         bar.update()
 
     try:
@@ -179,13 +212,39 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors
 def _table(runs, keys, outcomes):
     rows, failed = [], []
     for key, params in zip(keys, runs):
-        result, error, tb = outcomes[key]
-        rows.append(dict(params, **(result or {}), run_error=error, run_traceback=tb))
-        if error is not None:
-            failed.append(error)
+        o = outcomes[key]
+        rows.append(dict(params, **(o["result"] or {}), run_reused=o["reused"], run_error=o["error"],
+                         run_traceback=o["traceback"]))
+        if o["error"] is not None:
+            failed.append(o["error"])
     if failed:
         warnings.warn(f"sweep: {len(failed)} of {len(runs)} runs failed (the first: {failed[0]}); their rows "
                       "have the exception in run_error and run_traceback", RuntimeWarning, stacklevel=3)
+    return pd.DataFrame(rows)
+
+
+def stored_runs(store):
+    """Every run of a sweep store, one row each: its parameters, its result
+    items, run_error, and its provenance as columns prov_* (synsim version
+    and build, code hash, git commit, machine, Python, numpy, start and wall
+    time; missing for runs stored by an older synsim)."""
+    if not os.path.exists(os.fspath(store)):
+        raise ValueError(f"store: {os.fspath(store)!r} does not exist")
+    db = Store(store)
+    try:
+        done = db.done()
+    finally:
+        db.close()
+    rows = []
+    for key, o in done.items():
+        p = o["provenance"] or {}
+        flat = {"synsim_version": p.get("synsim", {}).get("version"), "synsim_build": p.get("synsim", {}).get("build"),
+                "code": p.get("identity", {}).get("code"), "git_commit": (p.get("git") or {}).get("commit"),
+                "git_dirty": (p.get("git") or {}).get("dirty"), "host": p.get("host"), "platform": p.get("platform"),
+                "python": p.get("python"), "numpy": p.get("numpy"), "started": p.get("started"),
+                "wall_s": p.get("wall_s")}
+        rows.append(dict(json.loads(key), **(o["result"] or {}), run_error=o["error"],
+                         **{f"prov_{k}": v for k, v in flat.items()}))
     return pd.DataFrame(rows)
 
 
@@ -200,22 +259,45 @@ def _require_picklable(fn):
                         "the top level of a module or script, or pass executor='serial'") from None
 
 
+def _die_with_parent(parent_pid):
+    """Run in each worker of the sweep's own process pool as it starts: a
+    worker never outlives the sweep that started it, even one killed with
+    SIGKILL.  On Linux the kernel kills the worker when its parent dies
+    (prctl PR_SET_PDEATHSIG); everywhere, a thread checks twice a second
+    that the parent is still there."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=watch, name="synsim-sweep-parent-watch", daemon=True).start()
+
+
 def _execute(fn, missing, executor, finished, catch):
     if executor == "serial":
         for key, params in missing:
-            finished(key, _call(fn, params, catch))
+            finished(key, params, _call(fn, params, catch))
         return
     if executor is None or isinstance(executor, cf.Executor):
         if not isinstance(executor, cf.ThreadPoolExecutor):
             _require_picklable(fn)
         own = executor is None
-        pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1) if own else executor
+        pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, initializer=_die_with_parent,
+                                      initargs=(os.getpid(),)) if own else executor
         futures = {}
         try:
             for key, params in missing:
-                futures[pool.submit(_call, fn, params, catch)] = key
+                futures[pool.submit(_call, fn, params, catch)] = key, params
             for future in cf.as_completed(futures):
-                finished(futures[future], future.result())
+                finished(*futures[future], future.result())
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -229,9 +311,9 @@ def _execute(fn, missing, executor, finished, catch):
         _require_picklable(fn)
         client, own = _dask_client(executor)
         try:
-            futures = {client.submit(_call, fn, params, catch, pure=False): key for key, params in missing}
+            futures = {client.submit(_call, fn, params, catch, pure=False): (key, params) for key, params in missing}
             for future in as_completed(futures):
-                finished(futures[future], future.result())
+                finished(*futures[future], future.result())
         finally:
             if own:
                 client.close()
