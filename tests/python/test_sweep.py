@@ -352,3 +352,70 @@ def test_no_worker_outlives_a_killed_sweep(tmp_path):
         alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and
                  open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
     assert not alive, f"workers {alive} outlived their sweep"
+
+
+SHARED = """
+import os, sys, time
+import synsim as ss
+def run(n, seed):
+    with open({log!r}, "a") as f:
+        f.write(f"{{n}} {{seed}} {{os.getpid()}}\\n")
+    time.sleep({sleep})
+    return {{"value": n * 10 + seed}}
+if __name__ == "__main__":
+    df = ss.sweep(run, {{"n": list(range(8))}}, seeds=[0, 1], executor=sys.argv[1] or None, store={store!r},
+                  progress=False)
+    df.drop(columns="run_reused").to_csv(sys.argv[2], index=False)
+"""
+
+
+def shared_script(tmp_path, sleep):
+    script = tmp_path / "shared.py"
+    script.write_text(SHARED.format(log=str(tmp_path / "calls.log"), store=str(tmp_path / "shared.sqlite"),
+                                    sleep=sleep))
+    return script
+
+
+def calls(tmp_path):
+    lines = (tmp_path / "calls.log").read_text().split("\n")
+    return [tuple(line.split()) for line in lines if line]
+
+
+@pytest.mark.parametrize("executor", ["serial", "None"])
+def test_two_sweeps_on_one_store_share_the_work(tmp_path, executor):
+    """The issue's case: two sweeps started together on one store ran 16
+    points 32 times.  Each point runs once, both sweeps do some of them, and
+    both return the whole table."""
+    script = shared_script(tmp_path, 0.1)
+    procs = [subprocess.Popen([sys.executable, str(script), "serial" if executor == "serial" else "",
+                               str(tmp_path / f"out{i}.csv")], cwd=tmp_path) for i in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    done = calls(tmp_path)
+    assert sorted((n, s) for n, s, _ in done) == sorted((str(n), str(s)) for n in range(8) for s in (0, 1))
+    assert len({pid for _, _, pid in done}) >= 2  # both did some work
+    first, second = (pd.read_csv(tmp_path / f"out{i}.csv") for i in range(2))
+    pd.testing.assert_frame_equal(first, second)
+    assert first.value.tolist() == [n * 10 + s for n in range(8) for s in (0, 1)]
+    assert sqlite3.connect(tmp_path / "shared.sqlite").execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+def test_a_killed_sweeps_runs_are_taken_over(tmp_path):
+    """kill -9 of one of two sweeps on one store: the other takes over the
+    run it held and finishes the table; no finished run is lost."""
+    script = shared_script(tmp_path, 0.3)
+    victim = subprocess.Popen([sys.executable, str(script), "serial", str(tmp_path / "victim.csv")], cwd=tmp_path)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not (tmp_path / "calls.log").exists() or len(calls(tmp_path)) < 3):
+        time.sleep(0.05)
+    survivor = subprocess.Popen([sys.executable, str(script), "serial", str(tmp_path / "survivor.csv")],
+                                cwd=tmp_path)
+    time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert survivor.wait(timeout=120) == 0
+    table = pd.read_csv(tmp_path / "survivor.csv")
+    assert table.value.tolist() == [n * 10 + s for n in range(8) for s in (0, 1)] and table.run_error.isna().all()
+    done = calls(tmp_path)
+    assert {(n, s) for n, s, _ in done} == {(str(n), str(s)) for n in range(8) for s in (0, 1)}
+    assert len(done) <= 17  # at most the one run the victim was in the middle of ran twice

@@ -24,7 +24,9 @@ import json
 import numbers
 import os
 import pickle
+import socket
 import sqlite3
+import time
 
 import numpy as np
 
@@ -115,21 +117,52 @@ def loads(text):
 COLUMNS = {"result": "TEXT", "error": "TEXT", "traceback": "TEXT", "identity_hash": "TEXT", "provenance": "TEXT"}
 
 
+# A claim whose owner has not beaten its heart for this long is free to take.
+CLAIM_STALE_S = 60.0
+
+
+def new_owner():
+    """A name for one sweep: its host and process, and a token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+def _owner_gone(owner, heartbeat, now):
+    host, pid, _ = owner.rsplit(":", 2)
+    if now - heartbeat > CLAIM_STALE_S:
+        return True
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
 class Store:
     """Runs on disk, one row per key, each committed as it finishes: the
     result ("null" for a failed run) or the error and its traceback, the
-    hash of the run's identity and its provenance (synsim.provenance)."""
+    hash of the run's identity and its provenance (synsim.provenance).
+
+    Sweeps that share a store share its work: a sweep claims a run before
+    it starts it (the claims table: key, owner, heartbeat), each claim taken
+    inside one write transaction, so that no two sweeps ever hold one run.
+    A claim whose owner died (its process is gone on this host, or its
+    heartbeat is older than CLAIM_STALE_S) may be taken over."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
         try:
-            self.db = sqlite3.connect(self.path)
+            # autocommit: every transaction is opened explicitly (BEGIN IMMEDIATE)
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             self.db.execute("CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, result TEXT)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT, heartbeat REAL)")
             have = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
             for name, kind in COLUMNS.items():
                 if name not in have:
                     self.db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
-            self.db.commit()
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"store: {self.path!r} is not a sweep store that synsim can use ({exc}); move it "
                              "away or give another store= path, and the sweep starts afresh there") from None
@@ -138,15 +171,55 @@ class Store:
         """{key: outcome} for every stored run; an outcome is a dict of
         result, error, traceback, identity_hash and provenance."""
         rows = self.db.execute("SELECT key, result, error, traceback, identity_hash, provenance FROM runs")
-        return {k: {"result": loads(r), "error": e, "traceback": t, "identity_hash": h,
-                    "provenance": None if p is None else json.loads(p)} for k, r, e, t, h, p in rows}
+        return {row[0]: self._outcome(row) for row in rows}
+
+    def outcome(self, key):
+        """The stored outcome of one run, or None."""
+        row = self.db.execute("SELECT key, result, error, traceback, identity_hash, provenance FROM runs "
+                              "WHERE key = ?", (key,)).fetchone()
+        return None if row is None else self._outcome(row)
+
+    @staticmethod
+    def _outcome(row):
+        _, r, e, t, h, p = row
+        return {"result": loads(r), "error": e, "traceback": t, "identity_hash": h,
+                "provenance": None if p is None else json.loads(p)}
+
+    def claim(self, key, owner):
+        """Take run `key` for `owner`: True unless a live sweep holds it."""
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT owner, heartbeat FROM claims WHERE key = ?", (key,)).fetchone()
+            free = row is None or row[0] == owner or _owner_gone(row[0], row[1], now)
+            if free:
+                self.db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (key, owner, now))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return free
+
+    def heartbeat(self, owner):
+        self.db.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), owner))
+
+    def release(self, owner):
+        """Give up every claim of `owner` (its runs not finished)."""
+        self.db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def put(self, key, outcome):
-        self.db.execute("INSERT OR REPLACE INTO runs (key, result, error, traceback, identity_hash, provenance) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, dumps(outcome["result"]), outcome["error"], outcome["traceback"],
-                         outcome["identity_hash"], json.dumps(outcome["provenance"], sort_keys=True)))
-        self.db.commit()
+        """Store a finished run and drop its claim, in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("INSERT OR REPLACE INTO runs (key, result, error, traceback, identity_hash, provenance) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            (key, dumps(outcome["result"]), outcome["error"], outcome["traceback"],
+                             outcome["identity_hash"], json.dumps(outcome["provenance"], sort_keys=True)))
+            self.db.execute("DELETE FROM claims WHERE key = ?", (key,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self):
         self.db.close()

@@ -33,12 +33,16 @@ the ones running now; otherwise it is run again.  ``reuse="params"`` keeps
 every stored run whose parameters match, on purpose.  The ``run_reused``
 column says which rows came from the store; ``stored_runs(store)`` reads a
 store with the provenance of every run.
+
+Sweeps started together on one store share the work, each point run once
+(see synsim.store.Store); the runs of a sweep that died are taken over.
 """
+import collections
 import concurrent.futures as cf
-import itertools
-import numbers
 import datetime
+import itertools
 import json
+import numbers
 import os
 import pickle
 import signal
@@ -50,7 +54,7 @@ import warnings
 import pandas as pd
 
 from . import provenance
-from .store import Store, dumps, loads, run_key
+from .store import CLAIM_STALE_S, Store, dumps, loads, new_owner, run_key
 
 __all__ = ["sweep", "stored_runs"]
 
@@ -187,6 +191,15 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors
     missing = [(k, p) for k, p in zip(keys, runs) if k not in outcomes]
     bar = _Progress(progress, len(runs), len(runs) - len(missing))
 
+    def acceptable(key, outcome):
+        """A run another sweep on the store finished while this one ran."""
+        return ((reuse == "params" or outcome["identity_hash"] == identity_hash)
+                and outcome["provenance"] != (stored.get(key) or {}).get("provenance"))
+
+    def adopt(key, outcome):
+        outcomes[key] = dict(outcome, reused=True)
+        bar.update()
+
     def finished(key, params, outcome):
         try:  # what the store would give back, so that fresh and resumed rows are alike
             outcome["result"] = loads(dumps(outcome["result"]))
@@ -199,10 +212,12 @@ def sweep(fn, grid, seeds=(0,), executor=None, store=None, progress=True, errors
             db.put(key, outcome)
         bar.update()
 
+    work = _Work(missing, db, acceptable, adopt)
     try:
         if missing:
-            _execute(fn, missing, executor, finished, errors == "record")
+            _execute(fn, work, executor, finished, errors == "record")
     finally:
+        work.close()
         bar.close()
         if db:
             db.close()
@@ -248,6 +263,96 @@ def stored_runs(store):
     return pd.DataFrame(rows)
 
 
+class _Work:
+    """The runs still to do, handed out one at a time.  With a store, each
+    is claimed there first, so that sweeps sharing the store run each point
+    once; a run another sweep holds is left to it (and adopted when it
+    lands), or taken over if that sweep died.  A thread keeps this sweep's
+    claims alive (Store.heartbeat) while it runs."""
+
+    def __init__(self, missing, db, acceptable, adopt):
+        self.todo = collections.deque(missing)
+        self.db, self.acceptable, self.adopt = db, acceptable, adopt
+        self.owner = new_owner()
+        self.stop = threading.Event()
+        self.beat = None
+        if db is not None:
+            self.beat = threading.Thread(target=self._beat, args=(db.path,), name="synsim-sweep-heartbeat",
+                                         daemon=True)
+            self.beat.start()
+
+    def _beat(self, path):
+        beat_db = Store(path)
+        try:
+            while not self.stop.wait(CLAIM_STALE_S / 6):
+                beat_db.heartbeat(self.owner)
+        finally:
+            beat_db.close()
+
+    def take(self):
+        """The next run for this sweep, or None when each run left is held
+        by another sweep."""
+        for _ in range(len(self.todo)):
+            key, params = self.todo.popleft()
+            if self.db is None:
+                return key, params
+            outcome = self.db.outcome(key)
+            if outcome is not None and self.acceptable(key, outcome):
+                self.adopt(key, outcome)
+                continue
+            if self.db.claim(key, self.owner):
+                return key, params
+            self.todo.append((key, params))
+        return None
+
+    def left(self):
+        return bool(self.todo)
+
+    def limit(self, slots):
+        """Runs in flight at once: everything without a store; with one, a
+        few per worker, so that the rest stay for other sweeps to claim."""
+        return len(self.todo) if self.db is None else 2 * max(1, slots)
+
+    def close(self):
+        self.stop.set()
+        if self.db is not None:
+            self.db.release(self.owner)
+        if self.beat is not None:
+            self.beat.join()
+
+
+class _Done:
+    """A run done at once (serial), as a future."""
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def result(self):
+        return self.outcome
+
+
+def _drive(work, submit, wait, slots, finished):
+    """Keep up to work.limit(slots) runs in flight until none is left:
+    `submit(params)` returns a future, `wait(futures)` those done (waiting
+    at most half a second)."""
+    in_flight = {}
+    limit = work.limit(slots)
+    while True:
+        while len(in_flight) < limit:
+            run = work.take()
+            if run is None:
+                break
+            in_flight[submit(run[1])] = run
+        if not in_flight:
+            if not work.left():
+                return
+            time.sleep(0.2)  # every run left is another sweep's: wait for it to land or its owner to die
+            continue
+        for future in wait(list(in_flight)):
+            key, params = in_flight.pop(future)
+            finished(key, params, future.result())
+
+
 def _require_picklable(fn):
     """Refuse up front a function that cannot be sent to worker processes:
     concurrent.futures' process pool would otherwise wait for ever on a run
@@ -281,23 +386,25 @@ def _die_with_parent(parent_pid):
     threading.Thread(target=watch, name="synsim-sweep-parent-watch", daemon=True).start()
 
 
-def _execute(fn, missing, executor, finished, catch):
+def _execute(fn, work, executor, finished, catch):
     if executor == "serial":
-        for key, params in missing:
-            finished(key, params, _call(fn, params, catch))
+        _drive(work, lambda params: _Done(_call(fn, params, catch)), lambda futures: futures, 1, finished)
         return
     if executor is None or isinstance(executor, cf.Executor):
         if not isinstance(executor, cf.ThreadPoolExecutor):
             _require_picklable(fn)
         own = executor is None
-        pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, initializer=_die_with_parent,
+        slots = os.cpu_count() or 1
+        pool = cf.ProcessPoolExecutor(max_workers=slots, initializer=_die_with_parent,
                                       initargs=(os.getpid(),)) if own else executor
-        futures = {}
+        futures = []
         try:
-            for key, params in missing:
-                futures[pool.submit(_call, fn, params, catch)] = key, params
-            for future in cf.as_completed(futures):
-                finished(*futures[future], future.result())
+            def submit(params):
+                futures.append(pool.submit(_call, fn, params, catch))
+                return futures[-1]
+
+            _drive(work, submit, lambda fs: cf.wait(fs, timeout=0.5, return_when=cf.FIRST_COMPLETED).done,
+                   getattr(pool, "_max_workers", slots), finished)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -307,13 +414,19 @@ def _execute(fn, missing, executor, finished, catch):
                 pool.shutdown(wait=True, cancel_futures=True)
         return
     if (isinstance(executor, str) and executor.startswith("dask://")) or _is_dask_client(executor):
-        from dask.distributed import as_completed
+        from dask.distributed import wait as dask_wait
         _require_picklable(fn)
         client, own = _dask_client(executor)
+
+        def wait(futures):
+            try:
+                return dask_wait(futures, timeout=0.5, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                return []
+
         try:
-            futures = {client.submit(_call, fn, params, catch, pure=False): (key, params) for key, params in missing}
-            for future in as_completed(futures):
-                finished(*futures[future], future.result())
+            _drive(work, lambda params: client.submit(_call, fn, params, catch, pure=False), wait,
+                   sum(client.nthreads().values()), finished)
         finally:
             if own:
                 client.close()
