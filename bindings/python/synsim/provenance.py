@@ -121,7 +121,9 @@ def identity(fn):
     return ident, _sha(json.dumps(ident, sort_keys=True))
 
 
+@functools.lru_cache(maxsize=1)
 def machine():
-    """Where a run ran (called in the worker that ran it)."""
+    """Where a run ran (called in the worker that ran it; the same for
+    every run of one process, so looked up once)."""
     return {"host": platform.node(), "platform": platform.platform(), "python": sys.version.split()[0],
             "numpy": np.__version__}

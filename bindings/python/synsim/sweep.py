@@ -271,7 +271,7 @@ class _Work:
     claims alive (Store.heartbeat) while it runs."""
 
     def __init__(self, missing, db, acceptable, adopt):
-        self.todo = collections.deque(missing)
+        self.pending = collections.deque(missing)
         self.db, self.acceptable, self.adopt = db, acceptable, adopt
         self.owner = new_owner()
         self.stop = threading.Event()
@@ -292,8 +292,8 @@ class _Work:
     def take(self):
         """The next run for this sweep, or None when each run left is held
         by another sweep."""
-        for _ in range(len(self.todo)):
-            key, params = self.todo.popleft()
+        for _ in range(len(self.pending)):
+            key, params = self.pending.popleft()
             if self.db is None:
                 return key, params
             outcome = self.db.outcome(key)
@@ -302,16 +302,16 @@ class _Work:
                 continue
             if self.db.claim(key, self.owner):
                 return key, params
-            self.todo.append((key, params))
+            self.pending.append((key, params))
         return None
 
     def left(self):
-        return bool(self.todo)
+        return bool(self.pending)
 
     def limit(self, slots):
         """Runs in flight at once: everything without a store; with one, a
         few per worker, so that the rest stay for other sweeps to claim."""
-        return len(self.todo) if self.db is None else 2 * max(1, slots)
+        return len(self.pending) if self.db is None else 2 * max(1, slots)
 
     def close(self):
         self.stop.set()
